@@ -1,0 +1,463 @@
+"""Settings: one pydantic tree loaded from a TOML file at the entry point and passed down.
+
+Nothing here is read at import. `load_settings(path)` reports every problem at once, each
+naming the file, the dotted key (or the line, when TOML itself is broken) and how to fix it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from datetime import UTC
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from recommender.errors import ConfigError
+
+BUNDLED_CONFIG = Path(__file__).parent / "defaults" / "config.toml"
+BUNDLED_FEEDS = Path(__file__).parent / "defaults" / "feeds"
+BUNDLED_PREFIX = "bundled:"
+
+FeedKind = Literal["arxiv-rss", "arxiv-api", "hf-daily", "biorxiv", "rss", "atom", "file"]
+FileFormat = Literal["auto", "arxiv-rss", "arxiv-api", "hf-daily", "biorxiv", "rss", "atom"]
+
+DEFAULT_URLS: dict[str, str] = {
+    "arxiv-rss": "https://rss.arxiv.org/rss/",
+    "arxiv-api": "https://export.arxiv.org/api/query",
+    "hf-daily": "https://huggingface.co/api/daily_papers",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class StorageSettings(_Section):
+    """Where papers, feedback and the outbox live."""
+
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file papersift.db in data_dir.",
+    )
+    data_dir: str = Field(
+        default="papersift-data",
+        description="Folder for the default SQLite file and the outbox; relative to the config file.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError(
+                f"{value!r} is not a sqlite:// or postgresql:// URL. "
+                "Use e.g. sqlite:///papersift.db or postgresql://user@host/db"
+            )
+        return value
+
+
+class FeedSettings(_Section):
+    """One feed to follow."""
+
+    name: str = Field(description="Unique name, used in reports and in users' `feeds` lists.")
+    kind: FeedKind
+    url: str = Field(default="", description="Overrides the kind's default endpoint.")
+    path: str = Field(default="", description="For kind 'file': a local feed file.")
+    format: FileFormat = Field(default="auto", description="For kind 'file': its format.")
+    categories: list[str] = Field(default_factory=list, description="For arxiv-rss.")
+    query: str = Field(default="", description="For arxiv-api: a search_query.")
+    max_results: int = Field(default=100, ge=1, le=2000, description="For arxiv-api.")
+    interval_minutes: int = Field(default=60, ge=1, description="Minimum time between fetches.")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Deadline for the whole fetch.")
+    max_bytes: int = Field(default=20_000_000, ge=1024, description="Size limit of a body.")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_simple(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(
+                f"{value!r} is not a valid feed name. Use letters, digits, '.', '_' and '-'"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        if value and not _is_http_url(value):
+            raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> FeedSettings:
+        if self.kind == "file" and not self.path:
+            raise ValueError("a feed of kind 'file' needs `path`. Give the feed file's path")
+        if self.kind != "file" and self.path:
+            raise ValueError(f"`path` is only for kind 'file', not {self.kind!r}. Use `url`")
+        if self.kind in ("rss", "atom", "biorxiv") and not self.url:
+            raise ValueError(f"a feed of kind {self.kind!r} needs `url`. Give the feed's URL")
+        if self.kind == "arxiv-rss" and not self.categories and not self.url:
+            raise ValueError(
+                "a feed of kind 'arxiv-rss' needs `categories` (e.g. [\"cs.LG\"]) or `url`"
+            )
+        if self.kind == "arxiv-api" and not self.query and not self.url:
+            raise ValueError("a feed of kind 'arxiv-api' needs `query` (e.g. \"cat:cs.CL\")")
+        return self
+
+    def endpoint(self) -> str:
+        """The URL to fetch (not for kind 'file')."""
+        if self.url:
+            return self.url
+        if self.kind == "arxiv-rss":
+            return DEFAULT_URLS["arxiv-rss"] + "+".join(self.categories)
+        return DEFAULT_URLS[self.kind]
+
+
+class InlinePaper(_Section):
+    """A liked paper given by its text, for papers that have no arXiv id or DOI."""
+
+    title: str = Field(min_length=1)
+    abstract: str = ""
+    authors: list[str] = Field(default_factory=list)
+
+
+class UserSettings(_Section):
+    """A person who gets a digest, and their profile."""
+
+    id: str = Field(description="Short unique id used on the command line: letters, digits, -_.")
+    email: str
+    name: str = ""
+    liked: list[str] = Field(default_factory=list, description="arXiv ids or DOIs.")
+    liked_papers: list[InlinePaper] = Field(default_factory=list)
+    disliked: list[str] = Field(default_factory=list, description="arXiv ids or DOIs.")
+    bibtex: str = Field(default="", description="A BibTeX file of liked papers.")
+    keywords: dict[str, float] = Field(default_factory=dict, description="term -> weight.")
+    muted_keywords: list[str] = Field(default_factory=list)
+    muted_authors: list[str] = Field(default_factory=list)
+    followed_authors: list[str] = Field(default_factory=list)
+    feeds: list[str] = Field(default_factory=list, description="Feed names; empty = all.")
+    categories: list[str] = Field(default_factory=list, description="arXiv categories; empty = all.")
+    max_papers: int = Field(default=10, ge=1, le=200)
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    schedule: str = Field(default="0 7 * * *", description="Cron: minute hour day month weekday.")
+    timezone: str = "UTC"
+    send_empty: bool = Field(default=False, description="Send a 'nothing today' note.")
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_simple(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(f"{value!r} is not a valid user id. Use letters, digits, '.', '_', '-'")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value):
+            raise ValueError(f"{value!r} is not an email address. Write it as name@host")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone. Use an IANA name like 'Europe/Berlin'"
+            ) from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron_shape(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone=UTC)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a cron expression ({exc}). Use 'minute hour day month weekday'"
+            ) from None
+        return value
+
+
+class MailSettings(_Section):
+    """How digests leave: SMTP when `host` is set, else `.eml` files in `outbox`."""
+
+    from_: str = Field(default="Papersift <papersift@localhost>", alias="from")
+    host: str = ""
+    port: int = Field(default=0, ge=0, le=65535, description="0: 587 starttls, 465 tls, 25 none.")
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_env: str = Field(default="", description="Environment variable holding the password.")
+    password_file: str = Field(default="", description="File holding the password.")
+    outbox: str = Field(default="", description="Folder for .eml files; default data_dir/outbox.")
+    timeout_seconds: float = Field(default=60.0, gt=0, description="Deadline for one message.")
+    max_per_second: float = Field(default=0.0, ge=0, description="Rate limit; 0 = none.")
+    max_attempts: int = Field(default=8, ge=1, description="Temporary failures before giving up.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _secure_enough(self) -> MailSettings:
+        if self.host and self.security == "none" and not _is_loopback(self.host):
+            raise ValueError(
+                f"security = 'none' sends mail in plain text; it is only allowed to a loopback "
+                f"host, not {self.host!r}. Use 'starttls' or 'tls'"
+            )
+        if self.password_env and self.password_file:
+            raise ValueError("give either password_env or password_file, not both")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port:
+            return self.port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class WebSettings(_Section):
+    """The small web app behind the links in digests."""
+
+    base_url: str = Field(default="http://127.0.0.1:8080", description="Public URL of the app.")
+    secret_env: str = Field(default="PAPERSIFT_SECRET", description="Env var with secrets.")
+    secret_file: str = Field(default="", description="File of secrets; default data_dir/secret.")
+    token_max_age_days: int = Field(default=60, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_is_http(cls, value: str) -> str:
+        if not _is_http_url(value):
+            raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
+        return value.rstrip("/")
+
+
+class ArxivSettings(_Section):
+    """The arXiv API used to look up liked papers that are not stored yet."""
+
+    api_url: str = DEFAULT_URLS["arxiv-api"]
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_is_http(cls, value: str) -> str:
+        if not _is_http_url(value):
+            raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
+        return value
+
+
+class AdminSettings(_Section):
+    """Who hears about problems that need a human."""
+
+    email: str = Field(default="", description="Address for health alerts; empty = none.")
+    feed_failure_hours: float = Field(default=24.0, gt=0)
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    users: list[UserSettings] = Field(default_factory=list)
+    # Not from the file: where it came from, to resolve relative paths.
+    source: Annotated[str, Field(exclude=True)] = ""
+
+    @model_validator(mode="after")
+    def _unique_and_known(self) -> Settings:
+        problems = []
+        seen: set[str] = set()
+        for index, feed in enumerate(self.feeds):
+            if feed.name in seen:
+                problems.append(f"feeds[{index}].name: {feed.name!r} is used twice")
+            seen.add(feed.name)
+        user_ids: set[str] = set()
+        for index, user in enumerate(self.users):
+            if user.id in user_ids:
+                problems.append(f"users[{index}].id: {user.id!r} is used twice")
+            user_ids.add(user.id)
+            for name in user.feeds:
+                if name not in seen:
+                    problems.append(
+                        f"users[{index}].feeds: {name!r} is not a configured feed name"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Paths are relative to the config file's folder, so cron jobs can run from anywhere.
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source).parent if self.source else Path.cwd()
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config: bundled sample, absolute, or relative to the file."""
+        if path.startswith(BUNDLED_PREFIX):
+            return BUNDLED_FEEDS / path[len(BUNDLED_PREFIX) :]
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.storage.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        if self.storage.url:
+            return self.storage.url
+        return f"sqlite:///{self.data_dir / 'papersift.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.mail.outbox) if self.mail.outbox else self.data_dir / "outbox"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.resolve(self.web.secret_file) if self.web.secret_file else self.data_dir / "secret"
+
+    def user(self, user_id: str) -> UserSettings:
+        for user in self.users:
+            if user.id == user_id:
+                return user
+        known = ", ".join(u.id for u in self.users) or "none"
+        raise ConfigError(
+            f"{self.source or 'config'}: no user {user_id!r}",
+            f"Known users: {known}. Add a [[users]] entry with id = {user_id!r}",
+        )
+
+    def mail_password(self) -> SecretStr | None:
+        """The SMTP password from the environment variable or file named in the config."""
+        if self.mail.password_env:
+            value = os.environ.get(self.mail.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"{self.source}: mail.password_env: environment variable "
+                    f"{self.mail.password_env} is not set",
+                    f"Export {self.mail.password_env} before running papersift",
+                )
+            return SecretStr(value)
+        if self.mail.password_file:
+            path = self.resolve(self.mail.password_file)
+            try:
+                return SecretStr(path.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.source}: mail.password_file: cannot read {path} ({exc.strerror})",
+                    "Create the file or fix the path",
+                ) from None
+        return None
+
+
+def _dotted(location: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
+    """Best-effort line of the last key named in `location` (for messages only)."""
+    keys = [p for p in location if isinstance(p, str) and p not in ("from_",)]
+    if not keys:
+        return None
+    pattern = re.compile(rf"^\s*\"?{re.escape(keys[-1])}\"?\s*=", re.MULTILINE)
+    matches = list(pattern.finditer(raw_text))
+    if len(matches) == 1:
+        return raw_text.count("\n", 0, matches[0].start()) + 1
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    message = str(error["msg"])
+    if kind == "extra_forbidden":
+        return "unknown key. Check its spelling against config.example.toml"
+    if kind == "missing":
+        return "required key is missing. Add it"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error.get('input')!r} is not allowed. Use one of {expected}"
+    message = message.removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{error.get('input')!r}: {message.lower()}. Fix the value"
+    return message
+
+
+def settings_from_dict(data: dict[str, Any], source: str, raw_text: str = "") -> Settings:
+    """Validate a parsed TOML document; every problem is reported at once."""
+    try:
+        return Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = tuple(p for p in error["loc"] if p != "from_") or ()
+            if error["loc"] and error["loc"][-1] == "from_":
+                location = (*location, "from")
+            line = _key_line(raw_text, location)
+            where = f"{source}:{line}" if line else source
+            dotted = _dotted(location) or "(top level)"
+            problems.append(f"Error: {where}: {dotted}: {_describe(error)}.")
+        raise ConfigError(
+            f"{source}: {len(problems)} problem(s)", "Fix them and run papersift config check",
+            problems=problems,
+        ) from None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Load and validate the config file; `None` means the bundled demo configuration."""
+    if path is None:
+        path = BUNDLED_CONFIG
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file",
+            "Copy config.example.toml to config.toml, or pass --config PATH",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})", "Check the path") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: byte {exc.start} is not UTF-8", "Save the file as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts "(at line N, column M)" in its message.
+        raise ConfigError(f"{path}: not valid TOML: {exc}", "Fix the syntax at that line") from None
+    return settings_from_dict(data, str(path), text)

@@ -162,7 +162,9 @@ class UserSettings(_Section):
     muted_authors: list[str] = Field(default_factory=list)
     followed_authors: list[str] = Field(default_factory=list)
     feeds: list[str] = Field(default_factory=list, description="Feed names; empty = all.")
-    categories: list[str] = Field(default_factory=list, description="arXiv categories; empty = all.")
+    categories: list[str] = Field(
+        default_factory=list, description="arXiv categories; empty = all."
+    )
     max_papers: int = Field(default=10, ge=1, le=200)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     schedule: str = Field(default="0 7 * * *", description="Cron: minute hour day month weekday.")
@@ -173,7 +175,9 @@ class UserSettings(_Section):
     @classmethod
     def _id_is_simple(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError(f"{value!r} is not a valid user id. Use letters, digits, '.', '_', '-'")
+            raise ValueError(
+                f"{value!r} is not a valid user id. Use letters, digits, '.', '_', '-'"
+            )
         return value
 
     @field_validator("email")
@@ -293,32 +297,18 @@ class Settings(_Section):
     # Not from the file: where it came from, to resolve relative paths.
     source: Annotated[str, Field(exclude=True)] = ""
 
-    @model_validator(mode="after")
-    def _unique_and_known(self) -> Settings:
-        problems = []
-        seen: set[str] = set()
-        for index, feed in enumerate(self.feeds):
-            if feed.name in seen:
-                problems.append(f"feeds[{index}].name: {feed.name!r} is used twice")
-            seen.add(feed.name)
-        user_ids: set[str] = set()
-        for index, user in enumerate(self.users):
-            if user.id in user_ids:
-                problems.append(f"users[{index}].id: {user.id!r} is used twice")
-            user_ids.add(user.id)
-            for name in user.feeds:
-                if name not in seen:
-                    problems.append(
-                        f"users[{index}].feeds: {name!r} is not a configured feed name"
-                    )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     # Paths are relative to the config file's folder, so cron jobs can run from anywhere.
     @property
+    def is_bundled(self) -> bool:
+        """True for the demo configuration shipped inside the package."""
+        return bool(self.source) and Path(self.source) == BUNDLED_CONFIG
+
+    @property
     def base_dir(self) -> Path:
-        return Path(self.source).parent if self.source else Path.cwd()
+        # The bundled demo keeps its data in the working folder, never inside the package.
+        if not self.source or self.is_bundled:
+            return Path.cwd()
+        return Path(self.source).parent
 
     def resolve(self, path: str) -> Path:
         """A path from the config: bundled sample, absolute, or relative to the file."""
@@ -343,7 +333,9 @@ class Settings(_Section):
 
     @property
     def secret_path(self) -> Path:
-        return self.resolve(self.web.secret_file) if self.web.secret_file else self.data_dir / "secret"
+        return (
+            self.resolve(self.web.secret_file) if self.web.secret_file else self.data_dir / "secret"
+        )
 
     def user(self, user_id: str) -> UserSettings:
         for user in self.users:
@@ -389,15 +381,88 @@ def _dotted(location: tuple[str | int, ...]) -> str:
 
 
 def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
-    """Best-effort line of the last key named in `location` (for messages only)."""
-    keys = [p for p in location if isinstance(p, str) and p not in ("from_",)]
-    if not keys:
-        return None
-    pattern = re.compile(rf"^\s*\"?{re.escape(keys[-1])}\"?\s*=", re.MULTILINE)
-    matches = list(pattern.finditer(raw_text))
-    if len(matches) == 1:
-        return raw_text.count("\n", 0, matches[0].start()) + 1
+    """The line of the key named by `location` in the TOML text (for messages only).
+
+    Walks the table headers: ("users", 1, "email") is the `email` key after the second
+    `[[users]]` header. Returns None where the text does not say (inline tables, defaults).
+    """
+    lines = raw_text.splitlines()
+    start, stop = 0, len(lines)
+    section = ""
+    parts = list(location)
+    while parts:
+        part = parts.pop(0)
+        if not isinstance(part, str):
+            return None
+        name = f"{section}.{part}" if section else part
+        if parts and isinstance(parts[0], int):
+            index = parts.pop(0)
+            header = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+            hits = [i for i in range(start, stop) if header.match(lines[i])]
+            if index >= len(hits):
+                return None
+            start = hits[index] + 1
+            section = name
+        elif parts:
+            header = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+            hits = [i for i in range(start, stop) if header.match(lines[i])]
+            if not hits:
+                return None
+            start = hits[0] + 1
+            section = name
+        else:
+            key = re.compile(rf"^\s*\"?{re.escape(part)}\"?\s*=")
+            for i in range(start, stop):
+                if re.match(r"^\s*\[", lines[i]):
+                    break
+                if key.match(lines[i]):
+                    return i + 1
+            return None
+        # The table ends at the next header that is not one of its own sub-tables.
+        for i in range(start, stop):
+            text = lines[i].strip()
+            if text.startswith("[") and not text.strip("[ ").startswith(section + "."):
+                stop = i
+                break
     return None
+
+
+def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems between entries (duplicates, unknown references), found even when fields fail."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    feeds = data.get("feeds") if isinstance(data.get("feeds"), list) else []
+    names: set[str] = set()
+    for index, feed in enumerate(feeds):
+        name = feed.get("name") if isinstance(feed, dict) else None
+        if isinstance(name, str):
+            if name in names:
+                problems.append(
+                    (("feeds", index, "name"), f"{name!r} is used by two feeds. Rename one")
+                )
+            names.add(name)
+    users = data.get("users") if isinstance(data.get("users"), list) else []
+    ids: set[str] = set()
+    for index, user in enumerate(users):
+        if not isinstance(user, dict):
+            continue
+        user_id = user.get("id")
+        if isinstance(user_id, str):
+            if user_id in ids:
+                problems.append(
+                    (("users", index, "id"), f"{user_id!r} is used by two users. Rename one")
+                )
+            ids.add(user_id)
+        wanted = user.get("feeds")
+        for name in wanted if isinstance(wanted, list) else []:
+            if isinstance(name, str) and name not in names:
+                known = ", ".join(sorted(names)) or "none"
+                problems.append(
+                    (
+                        ("users", index, "feeds"),
+                        f"{name!r} is not a configured feed. Known feeds: {known}",
+                    )
+                )
+    return problems
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -416,24 +481,30 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
+def _problem(source: str, raw_text: str, location: tuple[str | int, ...], text: str) -> str:
+    line = _key_line(raw_text, location)
+    where = f"{source}:{line}" if line else source
+    return f"Error: {where}: {_dotted(location) or '(top level)'}: {text}."
+
+
 def settings_from_dict(data: dict[str, Any], source: str, raw_text: str = "") -> Settings:
     """Validate a parsed TOML document; every problem is reported at once."""
+    problems = [_problem(source, raw_text, loc, text) for loc, text in _cross_check(data)]
+    settings: Settings | None = None
     try:
-        return Settings.model_validate({**data, "source": source})
+        settings = Settings.model_validate({**data, "source": source})
     except ValidationError as exc:
-        problems = []
         for error in exc.errors():
-            location = tuple(p for p in error["loc"] if p != "from_") or ()
-            if error["loc"] and error["loc"][-1] == "from_":
-                location = (*location, "from")
-            line = _key_line(raw_text, location)
-            where = f"{source}:{line}" if line else source
-            dotted = _dotted(location) or "(top level)"
-            problems.append(f"Error: {where}: {dotted}: {_describe(error)}.")
+            # The `from` key is spelled `from_` in Python.
+            location = tuple("from" if p == "from_" else p for p in error["loc"])
+            problems.append(_problem(source, raw_text, location, _describe(error)))
+    if problems or settings is None:
         raise ConfigError(
-            f"{source}: {len(problems)} problem(s)", "Fix them and run papersift config check",
+            f"{source}: {len(problems)} problem(s)",
+            "Fix them and run papersift config check",
             problems=problems,
-        ) from None
+        )
+    return settings
 
 
 def load_settings(path: Path | None) -> Settings:

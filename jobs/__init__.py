@@ -1,0 +1,1 @@
+"""The jobs that drive the recommender: refresh, score, send; and the CLI around them."""

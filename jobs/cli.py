@@ -1,0 +1,22 @@
+"""The `papersift` command: the only place that prints and chooses exit codes.
+
+Exit status: 0 success, 1 finished but some items failed, 2 usage or config error.
+Every command is a thin call into the same job functions the scheduler runs.
+"""
+
+from __future__ import annotations
+
+from jobs.cli_app import app
+from jobs.commands import (  # noqa: F401  (importing registers the commands)
+    config_commands,
+    library_commands,
+    paper_commands,
+    web_commands,
+)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the `papersift` console script."""
+    app(prog_name="papersift")

@@ -1,0 +1,1 @@
+"""CLI commands, one module per group; each registers itself on `jobs.cli_app.app`."""

@@ -1,0 +1,60 @@
+"""`papersift config check` and `papersift config show`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from jobs.cli_app import ConfigOption, command, config_app, out, table
+from jobs.context import config_path_from, open_settings
+from recommender.config import Settings
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def mail_transport(settings: Settings) -> str:
+    """One line saying where digests go."""
+    mail = settings.mail
+    if not mail.host:
+        return f"outbox folder {settings.outbox_dir} (no SMTP host set)"
+    auth = f", user {mail.username}, password ***" if mail.username else ", no login"
+    return f"SMTP {mail.host}:{mail.effective_port} ({mail.security}{auth})"
+
+
+@command("check", parent=config_app)
+def config_check(config: ConfigOption = None) -> None:
+    """Validate the config file and print a short summary.
+
+    Every problem is reported at once with the file, the key (or line) and how to fix it.
+
+    Example: papersift config check --config ~/papersift/config.toml
+    """
+    path, _ = config_path_from(config)
+    settings = open_settings(config)
+    if path is None:
+        out.print("No config.toml here: checked the bundled demo configuration.")
+    out.print(f"{settings.source}: OK")
+    rows = [
+        ["users", ", ".join(f"{u.id} <{u.email}>" for u in settings.users) or "none"],
+        ["feeds", ", ".join(f"{f.name} ({f.kind})" for f in settings.feeds) or "none"],
+        ["storage", mask_url(settings.database_url)],
+        ["mail", mail_transport(settings)],
+        ["links", settings.web.base_url],
+    ]
+    out.print(table("Configuration", ["what", "value"], rows))
+
+
+@command("show", parent=config_app)
+def config_show(config: ConfigOption = None) -> None:
+    """Print the effective configuration (defaults filled in, secrets masked) as JSON.
+
+    Example: papersift config show | less
+    """
+    settings = open_settings(config)
+    data = settings.model_dump(mode="json", by_alias=True)
+    data["storage"]["url"] = mask_url(settings.database_url)
+    data["source"] = settings.source
+    out.print_json(json.dumps(data))

@@ -1,0 +1,149 @@
+"""`papersift like | dislike | unlike | import | profile`: what a user's profile is made of."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table
+from jobs.context import open_settings, open_store_for
+from jobs.library import (
+    LibraryReport,
+    import_bibtex,
+    remove_feedback_for,
+    set_feedback_for,
+    sync_config_likes,
+)
+from recommender.models import FeedbackKind, FeedbackOrigin
+from recommender.store.feedback import feedback_for
+from recommender.store.papers import papers_by_ids
+
+UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
+IdsArg = Annotated[
+    list[str],
+    typer.Argument(help="arXiv ids (2401.01234, hep-th/9901001) or DOIs.", show_default=False),
+]
+
+
+def _print_report(verb: str, report: LibraryReport) -> None:
+    if report.changed:
+        out.print(f"{verb}: {', '.join(report.changed)}")
+    if report.unchanged:
+        out.print(f"already so: {', '.join(report.unchanged)}")
+    if report.looked_up:
+        out.print(f"looked up on arXiv: {report.looked_up}")
+    finish(report.problems)
+
+
+def _feedback(user_id: str, ids: list[str], kind: FeedbackKind, config: Path | None) -> None:
+    settings = open_settings(config)
+    user = settings.user(user_id)
+    store = open_store_for(settings)
+    try:
+        report = set_feedback_for(settings, store, user, ids, kind, FeedbackOrigin.CLI, now_utc())
+    finally:
+        store.close()
+    _print_report("liked" if kind == FeedbackKind.LIKE else "disliked", report)
+
+
+@command("like")
+def like(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
+    """Mark papers as relevant for USER; unknown arXiv ids are looked up on arXiv.
+
+    Example: papersift like alice 2401.01234 10.1038/s41586-024-07000-0
+    """
+    _feedback(user, ids, FeedbackKind.LIKE, config)
+
+
+@command("dislike")
+def dislike(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
+    """Mark papers as not relevant for USER ("not for me"): similar papers rank lower.
+
+    Example: papersift dislike alice 2402.05678
+    """
+    _feedback(user, ids, FeedbackKind.DISLIKE, config)
+
+
+@command("unlike")
+def unlike(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
+    """Forget USER's like or dislike of papers.
+
+    Example: papersift unlike alice 2401.01234
+    """
+    settings = open_settings(config)
+    account = settings.user(user)
+    store = open_store_for(settings)
+    try:
+        report = remove_feedback_for(store, account, ids)
+    finally:
+        store.close()
+    _print_report("forgotten", report)
+
+
+@command("import")
+def import_library(
+    user: UserArg,
+    bibtex: Annotated[Path, typer.Argument(help="A BibTeX export (Zotero, Mendeley).")],
+    config: ConfigOption = None,
+) -> None:
+    """Like every paper of a BibTeX export (with abstracts) for USER.
+
+    Entries without a title or with a malformed DOI are reported; the rest are imported.
+
+    Example: papersift import alice ~/Zotero/export.bib
+    """
+    settings = open_settings(config)
+    account = settings.user(user)
+    store = open_store_for(settings)
+    try:
+        report = import_bibtex(store, account, bibtex, now_utc(), FeedbackOrigin.IMPORT)
+    finally:
+        store.close()
+    out.print(
+        f"{bibtex}: {len(report.changed)} liked, {len(report.unchanged)} already liked, "
+        f"{len(report.problems)} problem(s)"
+    )
+    finish(report.problems)
+
+
+@command("profile")
+def profile(user: UserArg, config: ConfigOption = None) -> None:
+    """Show what USER's profile is made of: liked and disliked papers, keywords, mutes, feeds.
+
+    Example: papersift profile alice
+    """
+    settings = open_settings(config)
+    account = settings.user(user)
+    store = open_store_for(settings)
+    try:
+        problems = sync_config_likes(settings, store, now_utc())
+        with store.begin() as conn:
+            feedback = feedback_for(conn, account.id)
+            papers = {p.id: p for p in papers_by_ids(conn, [f.paper_id for f in feedback])}
+    finally:
+        store.close()
+    out.print(f"[bold]{account.name or account.id}[/bold] <{account.email}>")
+    rows = []
+    for item in sorted(feedback, key=lambda f: (f.kind, f.created_at), reverse=True):
+        paper = papers.get(item.paper_id)
+        title = paper.title if paper else "?"
+        ident = (paper.arxiv_id or paper.doi or "") if paper else ""
+        rows.append([item.kind, ident, title[:90], item.origin, item.created_at.date()])
+    out.print(table("Liked and disliked papers", ["", "id", "title", "from", "since"], rows))
+    settings_rows = [
+        ["keywords", ", ".join(f"{k} ({w:+g})" for k, w in account.keywords.items()) or "-"],
+        ["muted keywords", ", ".join(account.muted_keywords) or "-"],
+        ["muted authors", ", ".join(account.muted_authors) or "-"],
+        ["followed authors", ", ".join(account.followed_authors) or "-"],
+        ["feeds", ", ".join(account.feeds) or "all"],
+        ["categories", ", ".join(account.categories) or "all"],
+        [
+            "digest",
+            f"{account.max_papers} papers at most, score >= {account.threshold:.0%}, "
+            f"cron '{account.schedule}' {account.timezone}",
+        ],
+    ]
+    out.print(table("Settings", ["", ""], settings_rows))
+    finish(problems)

@@ -1,0 +1,174 @@
+"""Deliver: send every pending digest from the outbox, and record what happened to each.
+
+A digest's bytes were stored when it was composed, so a retry sends the very same message
+with the same Message-ID. Temporary failures (SMTP 4xx, dropped connections, deadlines) are
+retried with backoff, within a run and across runs; a permanent refusal is never retried; an
+authentication failure stops the run and marks nothing as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from recommender.config import Settings
+from recommender.digest.outbox import write_outbox_files
+from recommender.digest.send import SmtpSender
+from recommender.errors import MailAuthError, MailError, MailPermanent, MailTemporary
+from recommender.store.engine import Store
+from recommender.store.outbox import (
+    DigestRow,
+    mark_permanent_failure,
+    mark_sent,
+    mark_temporary_failure,
+    pending_digests,
+)
+
+# Waits between attempts of one digest within a run (seconds); later attempts wait for the
+# next run, with the backoff below stored on the digest.
+IN_RUN_RETRIES = (1.0, 4.0)
+BACKOFF_BASE = timedelta(minutes=5)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+@dataclass
+class DigestOutcome:
+    """What happened to one digest in this run."""
+
+    digest_id: int
+    user_id: str
+    recipient: str
+    status: str  # "sent" | "written" | "retry" | "failed" | "skipped"
+    destination: str = ""
+    error: str = ""
+
+
+@dataclass
+class DeliveryReport:
+    """Outcomes of one delivery run; `stopped` says why the run ended early, if it did."""
+
+    outcomes: list[DigestOutcome] = field(default_factory=list)
+    stopped: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a digest waits after its n-th temporary failure."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _sender_address(settings: Settings) -> str:
+    return parseaddr(settings.mail.from_)[1] or settings.mail.from_
+
+
+def write_to_outbox_folder(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
+    """Without an SMTP host: each pending digest becomes an .eml + .html file pair."""
+    report = DeliveryReport()
+    with store.begin() as conn:
+        pending = pending_digests(conn, now)
+    for digest in pending:
+        stem = f"{now:%Y%m%d}-{digest.user_id}-{digest.id}"
+        path = write_outbox_files(settings.outbox_dir, stem, digest.message, digest.html)
+        with store.begin() as conn:
+            mark_sent(conn, digest.id, now)
+        report.outcomes.append(
+            DigestOutcome(digest.id, digest.user_id, digest.recipient, "written", str(path))
+        )
+    return report
+
+
+async def send_pending(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    *,
+    password: str | None,
+    sender_factory: Callable[[], SmtpSender] | None = None,
+    sleep: Callable[[float], object] = asyncio.sleep,
+) -> DeliveryReport:
+    """Send every pending digest over one reused SMTP connection."""
+    report = DeliveryReport()
+    with store.begin() as conn:
+        pending = pending_digests(conn, now)
+    if not pending:
+        return report
+    make_sender = sender_factory or (lambda: SmtpSender(settings.mail, password))
+    from_addr = _sender_address(settings)
+    async with make_sender() as sender:
+        for index, digest in enumerate(pending):
+            try:
+                outcome = await _send_one(settings, store, sender, digest, from_addr, now, sleep)
+            except MailAuthError as exc:
+                report.stopped = str(exc)
+                report.outcomes.extend(
+                    DigestOutcome(d.id, d.user_id, d.recipient, "skipped", error=str(exc))
+                    for d in pending[index:]
+                )
+                break
+            report.outcomes.append(outcome)
+    return report
+
+
+async def _send_one(
+    settings: Settings,
+    store: Store,
+    sender: SmtpSender,
+    digest: DigestRow,
+    from_addr: str,
+    now: datetime,
+    sleep: Callable[[float], object],
+) -> DigestOutcome:
+    where = f"smtp {settings.mail.host} -> {digest.recipient}"
+    attempts = digest.attempts
+    for wait in (*IN_RUN_RETRIES, None):
+        try:
+            await sender.send(digest.message, from_addr, [digest.recipient])
+        except MailPermanent as exc:
+            with store.begin() as conn:
+                mark_permanent_failure(conn, digest.id, str(exc), now)
+            return DigestOutcome(
+                digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
+            )
+        except MailAuthError:
+            raise
+        except (MailTemporary, MailError) as exc:
+            attempts += 1
+            with store.begin() as conn:
+                status = mark_temporary_failure(
+                    conn,
+                    digest.id,
+                    str(exc),
+                    now,
+                    now + backoff(attempts),
+                    settings.mail.max_attempts,
+                )
+            if status == "failed":
+                return DigestOutcome(
+                    digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
+                )
+            if wait is None or not isinstance(exc, MailTemporary):
+                return DigestOutcome(
+                    digest.id, digest.user_id, digest.recipient, "retry", where, str(exc)
+                )
+            result = sleep(wait)
+            if asyncio.iscoroutine(result):
+                await result
+            continue
+        with store.begin() as conn:
+            mark_sent(conn, digest.id, now)
+        return DigestOutcome(digest.id, digest.user_id, digest.recipient, "sent", where)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def deliver(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
+    """Send (or write to the outbox folder) every pending digest."""
+    if not settings.mail.host:
+        return write_to_outbox_folder(settings, store, now)
+    secret = settings.mail_password()
+    password = secret.get_secret_value() if secret else None
+    return asyncio.run(send_pending(settings, store, now, password=password))

@@ -1,0 +1,99 @@
+"""`papersift schedule`: wiring only. One APScheduler job per user, on the user's cron and zone.
+
+Jobs live in the same database (a persistent job store) under stable ids (`digest:<user>`), so a
+restart replaces schedules instead of duplicating them. Missed runs are coalesced into one; one
+worker thread plus the database cycle lock mean two cycles never run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from recommender.config import Settings, UserSettings, load_settings
+from recommender.errors import PapersiftError
+from recommender.store.engine import Store, open_store
+
+log = logging.getLogger("papersift.scheduler")
+
+JOB_TABLE = "papersift_schedule"
+# A run missed by less than this (machine asleep, restart) still happens, once.
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+def job_id(user: UserSettings) -> str:
+    """The stable id of a user's digest job."""
+    return f"digest:{user.id}"
+
+
+def user_trigger(user: UserSettings) -> CronTrigger:
+    """The user's cron expression in the user's time zone."""
+    return CronTrigger.from_crontab(user.schedule, timezone=ZoneInfo(user.timezone))
+
+
+def scheduled_cycle(config_path: str | None, user_id: str) -> None:
+    """What a scheduled job runs: one cycle for one user, the same code as `papersift run`."""
+    from pathlib import Path
+
+    from jobs import run_cycle  # imported here: the job store refers to this function by name
+
+    settings = load_settings(Path(config_path) if config_path else None)
+    store = open_store(settings.database_url, migrate=False)
+    try:
+        report = run_cycle.run(
+            settings, store, datetime.now(UTC), users=[user_id], due_only=True, lock_wait=600
+        )
+        log.info("cycle for %s: %s", user_id, report.summary())
+    except PapersiftError as exc:
+        log.error("cycle for %s failed: %s", user_id, exc)
+    finally:
+        store.close()
+
+
+def build_scheduler(
+    store: Store,
+    *,
+    scheduler_class: type[BaseScheduler] = BlockingScheduler,
+    executor: object | None = None,
+) -> BaseScheduler:
+    """A scheduler whose jobs persist in the Papersift database."""
+    return scheduler_class(
+        jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE)},
+        executors={"default": executor or ThreadPoolExecutor(max_workers=1)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
+        timezone=UTC,
+    )
+
+
+def install_jobs(
+    scheduler: BaseScheduler, settings: Settings, config_path: str | None
+) -> list[str]:
+    """Add or replace one job per user and drop jobs of users no longer configured.
+
+    The scheduler must be started (paused is fine) so that stored jobs are visible.
+    """
+    wanted = {job_id(user) for user in settings.users}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("digest:") and job.id not in wanted:
+            job.remove()
+    for user in settings.users:
+        scheduler.add_job(
+            scheduled_cycle,
+            trigger=user_trigger(user),
+            id=job_id(user),
+            name=f"digest for {user.id} ({user.schedule} {user.timezone})",
+            args=[config_path, user.id],
+            replace_existing=True,
+        )
+    return sorted(wanted)

@@ -1,0 +1,180 @@
+"""Render a user's digest to a subject, a plain-text part and an HTML part (Jinja2).
+
+HTML is autoescaped and every link is checked to be http(s), so a title or abstract can never
+inject markup; the plain-text part carries the same content wrapped for a terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from dataclasses import dataclass
+from datetime import date
+
+import jinja2
+
+from recommender.digest import view
+from recommender.models import Paper, ScoredPaper
+
+TEXT_WIDTH = 78
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One picked paper with its score and the two feedback links under it."""
+
+    paper: Paper
+    scored: ScoredPaper
+    relevant_url: str
+    not_relevant_url: str
+
+
+@dataclass(frozen=True)
+class DigestContext:
+    """Everything one digest shows; `empty_note` marks the "nothing today" note (no entries)."""
+
+    user_name: str
+    user_email: str
+    entries: list[DigestEntry]
+    considered: int
+    feed_names: list[str]
+    day: date
+    profile_url: str
+    unsubscribe_url: str
+    empty_note: bool = False
+
+    def __post_init__(self) -> None:
+        if self.empty_note and self.entries:
+            raise ValueError("a digest with entries cannot be an empty note")
+        if not self.empty_note and not self.entries:
+            raise ValueError("a digest without entries must set empty_note=True")
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """The rendered digest: what goes into the message."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """One paper as the templates show it."""
+
+    number: int
+    title: str
+    url: str | None
+    authors: str
+    meta: str
+    percent: int
+    bar: str
+    reasons: list[str]
+    abstract: str
+    pdf_url: str | None
+    relevant_url: str
+    not_relevant_url: str
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def scope_phrase(considered: int, feed_names: list[str]) -> str:
+    """`412 new papers in feeds A, B`: what the ranker looked at."""
+    phrase = _plural(considered, "new paper")
+    if feed_names:
+        phrase += f" in {'feed' if len(feed_names) == 1 else 'feeds'} {', '.join(feed_names)}"
+    return phrase
+
+
+def summary_line(picked: int, considered: int, feed_names: list[str]) -> str:
+    """`7 papers picked from 412 new papers in feeds A, B`."""
+    return f"{_plural(picked, 'paper')} picked from {scope_phrase(considered, feed_names)}"
+
+
+def subject_line(context: DigestContext) -> str:
+    """`Papersift: 7 papers for Mon 3 Feb 2025`."""
+    day = view.format_day(context.day)
+    if context.empty_note:
+        return f"Papersift: nothing above your threshold for {day}"
+    return f"Papersift: {_plural(len(context.entries), 'paper')} for {day}"
+
+
+def paper_view(number: int, entry: DigestEntry) -> PaperView:
+    """The view of one entry: shortened, formatted, links checked."""
+    paper = entry.paper
+    when = paper.published or paper.updated
+    meta = " · ".join(
+        part for part in (", ".join(paper.sources), view.format_date(when) if when else "") if part
+    )
+    percent = view.score_percent(entry.scored.score)
+    return PaperView(
+        number=number,
+        title=" ".join(paper.title.split()),
+        url=view.abstract_url(paper),
+        authors=view.shorten_authors(paper.authors),
+        meta=meta,
+        percent=percent,
+        bar=view.score_bar(percent),
+        reasons=[" ".join(r.text.split()) for r in entry.scored.reasons if r.text.strip()],
+        abstract=view.shorten_words(paper.abstract),
+        pdf_url=view.safe_url(paper.links.get("pdf")),
+        relevant_url=view.require_url(entry.relevant_url, "relevant_url"),
+        not_relevant_url=view.require_url(entry.not_relevant_url, "not_relevant_url"),
+    )
+
+
+def wrap(text: str, indent: str = "", hang: str | None = None, width: int = TEXT_WIDTH) -> str:
+    """`text` wrapped to `width` columns: first line indented by `indent`, the rest by `hang`."""
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent if hang is None else hang,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("recommender.digest", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = wrap
+    return env
+
+
+def render_digest(context: DigestContext) -> RenderedDigest:
+    """Render `context` to a subject, a plain-text part and an HTML part."""
+    papers = [paper_view(number, entry) for number, entry in enumerate(context.entries, 1)]
+    values = {
+        "subject": subject_line(context),
+        "day": view.format_day(context.day),
+        "user_name": " ".join(context.user_name.split()),
+        "user_email": context.user_email,
+        "summary": summary_line(len(papers), context.considered, context.feed_names),
+        "scope": scope_phrase(context.considered, context.feed_names),
+        "picked": _plural(len(papers), "paper"),
+        "new_papers": _plural(context.considered, "new paper"),
+        "feed_word": "feed" if len(context.feed_names) == 1 else "feeds",
+        "feed_names": list(context.feed_names),
+        "papers": papers,
+        "empty_note": context.empty_note,
+        "profile_url": view.require_url(context.profile_url, "profile_url"),
+        "unsubscribe_url": view.require_url(context.unsubscribe_url, "unsubscribe_url"),
+        "rule": "-" * TEXT_WIDTH,
+    }
+    env = _environment()
+    text = env.get_template("digest.txt.j2").render(values)
+    html = env.get_template("digest.html.j2").render(values)
+    return RenderedDigest(subject=values["subject"], text=text, html=html)

@@ -1,0 +1,99 @@
+"""What a reader sees of one paper: shortened authors and abstract, a readable score, safe links.
+
+Pure functions of the data, shared by the HTML and the plain-text templates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+from recommender.models import Paper
+
+AUTHORS_SHOWN = 3
+ABSTRACT_WORDS = 60
+# Scripts written without spaces (Chinese, Japanese) make one huge "word"; cap characters too.
+ABSTRACT_CHARS = 480
+BAR_CELLS = 10
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_UNSAFE_URL_CHARS = re.compile(r"[\s<>\"'`\\\x00-\x1f\x7f]")
+
+
+def format_date(day: date) -> str:
+    """`3 Feb 2025`, the same in every locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_day(day: date) -> str:
+    """`Mon 3 Feb 2025`, the same in every locale."""
+    return f"{_DAYS[day.weekday()]} {format_date(day)}"
+
+
+def shorten_authors(authors: list[str], shown: int = AUTHORS_SHOWN) -> str:
+    """The first `shown` authors, then "et al." when there are more."""
+    names = [name.strip() for name in authors if name.strip()]
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + " et al."
+
+
+def shorten_words(text: str, words: int = ABSTRACT_WORDS, chars: int = ABSTRACT_CHARS) -> str:
+    """`text` cut to at most `words` words and about `chars` characters, at a word boundary."""
+    parts = text.split()
+    short = " ".join(parts[:words])
+    cut = len(parts) > words
+    if len(short) > chars:
+        # Back off to a space when there is one near the limit; CJK text has none.
+        space = short.rfind(" ", chars - 60, chars)
+        short = short[: space if space > 0 else chars]
+        cut = True
+    return short.rstrip(" ,;:") + " …" if cut else short
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL with nothing that could break out of an attribute."""
+    if not url or _UNSAFE_URL_CHARS.search(url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def require_url(url: str, what: str) -> str:
+    """`url` if safe; a ValueError naming `what` otherwise (our own links must always be valid)."""
+    checked = safe_url(url)
+    if checked is None:
+        raise ValueError(f"{what} must be an absolute http(s) URL, not {url!r}")
+    return checked
+
+
+def abstract_url(paper: Paper) -> str | None:
+    """Where the title links to: the abstract page, else the DOI, else the arXiv page."""
+    for candidate in (
+        paper.links.get("abs"),
+        paper.links.get("html"),
+        paper.links.get("doi"),
+        f"https://doi.org/{paper.doi}" if paper.doi else None,
+        f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else None,
+    ):
+        if url := safe_url(candidate):
+            return url
+    return None
+
+
+def score_percent(score: float) -> int:
+    """The score as a whole percent in 0..100 (NaN reads as 0)."""
+    if math.isnan(score):
+        return 0
+    return max(0, min(100, round(score * 100)))
+
+
+def score_bar(percent: int, cells: int = BAR_CELLS) -> str:
+    """A bar of block characters for the plain-text part, e.g. `████████░░`."""
+    filled = round(percent * cells / 100)
+    return "█" * filled + "░" * (cells - filled)

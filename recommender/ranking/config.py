@@ -1,0 +1,86 @@
+"""RankerConfig: every knob of the text model and the scoring, with the reason for its default."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RankerConfig(BaseModel):
+    """Settings of `Ranker`; the defaults are the ones measured in benchmarks/RESULTS.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weighting: Literal["bm25", "tfidf"] = Field(
+        default="bm25",
+        description="Term weights: BM25 (saturating tf, length-normalised) or TF-IDF with "
+        "sublinear tf (1 + log tf); both use idf and unit-length rows.",
+    )
+    bm25_k1: float = Field(default=1.2, gt=0, description="BM25 tf saturation.")
+    bm25_b: float = Field(default=0.75, ge=0, le=1, description="BM25 length normalisation.")
+    ngram_max: int = Field(
+        default=1,
+        ge=1,
+        le=3,
+        description="Longest word n-gram; 2 adds phrases for text with word order. Unigrams "
+        "by default: bigrams could not be validated on the bag-of-words benchmark.",
+    )
+    min_df: int = Field(default=2, ge=1, description="Drop terms seen in fewer papers.")
+    max_df: float = Field(
+        default=0.5, gt=0, le=1, description="Drop terms seen in a larger share of papers."
+    )
+    stop_words: Literal["english"] | None = Field(
+        default="english", description="Stop-word list removed before weighting."
+    )
+    topic_dims: int = Field(
+        default=128,
+        ge=2,
+        description="Rank of the LSA (truncated SVD) topic space; lower = broader matching.",
+    )
+    whitening: float = Field(
+        default=10.0,
+        gt=0,
+        description="Shrinkage of the term view's covariance: topic direction j is damped by "
+        "lambda_j / (lambda_j + whitening * noise); larger damps less.",
+    )
+    topic_weight: float = Field(
+        default=1.5,
+        ge=0,
+        description="Weight of the topic (LSA) view against the specific-term view when the "
+        "two standardised similarities are added.",
+    )
+    reference_size: int = Field(
+        default=1000,
+        ge=50,
+        description="Corpus papers kept to standardise each user's similarities, so a "
+        "score does not depend on which other candidates arrived with it.",
+    )
+    dislike_weight: float = Field(
+        default=0.5, ge=0, description="Rocchio weight pushing the profile away from dislikes."
+    )
+    keyword_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Weight of the keyword pseudo-paper relative to the mean liked paper.",
+    )
+    followed_author_boost: float = Field(
+        default=0.5,
+        ge=0,
+        description="Added to the relative closeness r of a paper by a followed author.",
+    )
+    diversity: float = Field(
+        default=0.1,
+        ge=0,
+        lt=1,
+        description="MMR trade-off when picking the top k: 0 = pure score; higher penalises "
+        "papers whose topic repeats one already picked.",
+    )
+    diversity_pool: int = Field(
+        default=3, ge=1, description="MMR chooses among the best pool * k papers."
+    )
+    user_chunk: int = Field(
+        default=1024, ge=1, description="Users scored together; bounds memory for 100k users."
+    )
+    reason_terms: int = Field(default=3, ge=1, description="Shared terms shown as a reason.")
+    random_state: int = Field(default=0, description="Seed of the SVD and reference sample.")

@@ -1,0 +1,136 @@
+"""The text model: BM25 or TF-IDF term vectors plus an LSA topic space, fitted once on a corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+
+from recommender.ranking.config import RankerConfig
+
+# Two or more word characters, hyphens allowed inside: "state-of-the-art", "h-index", "gpt4".
+TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"
+
+
+@dataclass
+class FittedText:
+    """A fitted text model (picklable): vocabulary, idf, topic basis and a reference sample."""
+
+    config: RankerConfig
+    vectorizer: CountVectorizer
+    idf: np.ndarray  # (V,) float32
+    avg_length: float  # mean token count, for BM25 length normalisation
+    basis: np.ndarray  # (d, V) float32, orthonormal rows of the LSA topic space
+    damping: np.ndarray  # (d,) float32, how much of each topic direction the term view drops
+    reference_terms: sp.csr_matrix  # unit term vectors of a corpus sample
+    reference_topics: np.ndarray  # unit topic vectors of the same sample
+    corpus_size: int
+
+    def params(self) -> dict[str, Any]:
+        """What produced this model, to store next to it."""
+        return {
+            "config": self.config.model_dump(),
+            "corpus_size": self.corpus_size,
+            "vocabulary_size": int(self.idf.shape[0]),
+            "topic_dims": int(self.basis.shape[0]),
+        }
+
+    def is_stale(self, current_corpus_size: int, growth: float = 0.2) -> bool:
+        """True once the corpus grew (or shrank) by more than `growth` of the fitted size."""
+        return is_stale(self.corpus_size, current_corpus_size, growth)
+
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw term counts of `texts` over the fitted vocabulary."""
+        return self.vectorizer.transform(texts).astype(np.float32).tocsr()
+
+    def terms(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Unit-length weighted term vectors of `texts`."""
+        return weigh(self.counts(texts), self.idf, self.avg_length, self.config)
+
+    def topics(self, terms: sp.csr_matrix) -> np.ndarray:
+        """Unit-length topic (LSA) vectors of weighted term vectors."""
+        return normalize(np.asarray(terms @ self.basis.T, dtype=np.float32))
+
+    def feature_names(self) -> np.ndarray:
+        """The vocabulary, indexed like the term vectors' columns."""
+        return self.vectorizer.get_feature_names_out()
+
+
+def is_stale(fitted_size: int, current_size: int, growth: float = 0.2) -> bool:
+    """Refit rule: the corpus changed size by more than `growth` (default 20%) since the fit."""
+    return abs(current_size - fitted_size) > growth * max(fitted_size, 1)
+
+
+def weigh(
+    counts: sp.csr_matrix, idf: np.ndarray, avg_length: float, config: RankerConfig
+) -> sp.csr_matrix:
+    """Counts -> BM25 or sublinear TF-IDF weights, rows scaled to unit length."""
+    weighted = counts.copy()
+    if config.weighting == "bm25":
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        norm = config.bm25_k1 * (1 - config.bm25_b + config.bm25_b * lengths[rows] / avg_length)
+        weighted.data = counts.data * (config.bm25_k1 + 1) / (counts.data + norm)
+    else:
+        weighted.data = 1 + np.log(counts.data)
+    weighted = weighted @ sp.diags(idf)
+    return normalize(weighted).astype(np.float32).tocsr()
+
+
+def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
+    """Fit vocabulary, idf, the LSA basis and the whitening of the term view on `texts`."""
+    if not texts:
+        raise ValueError("cannot fit the text model on an empty corpus")
+    n = len(texts)
+    vectorizer = CountVectorizer(
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=(1, config.ngram_max),
+        stop_words=config.stop_words,
+        # Small corpora (tests, a first run) cannot honour df cut-offs meant for thousands.
+        min_df=config.min_df if n >= 10 * config.min_df else 1,
+        max_df=config.max_df if n >= 20 else 1.0,
+        dtype=np.float32,
+    )
+    counts = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    if config.weighting == "bm25":
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    else:
+        idf = np.log((1 + n) / (1 + df)) + 1  # smooth idf
+    idf = idf.astype(np.float32)
+    avg_length = float(max(counts.sum() / n, 1.0))
+    terms = weigh(counts, idf, avg_length, config)
+    # At most half the corpus' rank: the term view needs a residual beyond the topic space.
+    dims = max(1, min(config.topic_dims, min(terms.shape) // 2))
+    svd = TruncatedSVD(dims, algorithm="randomized", n_iter=5, random_state=config.random_state)
+    svd.fit(terms)
+    basis = svd.components_.astype(np.float32)
+    # Shared covariance of the term vectors ~ low rank + isotropic noise; its shrunk inverse
+    # damps the directions everyone shares, which is what a per-user classifier learns to do.
+    variance = svd.singular_values_**2 / n
+    residual = terms.multiply(terms).sum() / n - variance.sum()
+    # Floor: half the per-direction variance of unit vectors spread evenly over the vocabulary,
+    # so a tiny corpus that the topic space spans entirely keeps a term view.
+    noise = max(residual / max(terms.shape[1] - dims, 1), 0.5 / terms.shape[1])
+    damping = (variance / (variance + config.whitening * noise)).astype(np.float32)
+    rng = np.random.default_rng(config.random_state)
+    sample = np.sort(rng.choice(n, size=min(n, config.reference_size), replace=False))
+    fitted = FittedText(
+        config=config,
+        vectorizer=vectorizer,
+        idf=idf,
+        avg_length=avg_length,
+        basis=basis,
+        damping=damping,
+        reference_terms=terms[sample],
+        reference_topics=np.zeros((0, dims), np.float32),
+        corpus_size=n,
+    )
+    fitted.reference_topics = fitted.topics(fitted.reference_terms)
+    return fitted

@@ -1,0 +1,104 @@
+"""Ordered, named schema migrations and the runner that applies the pending ones.
+
+The database records each applied migration as a row of `schema_version`; a database without
+that table is blank (whatever else it holds, e.g. APScheduler's job table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+
+from recommender.errors import StoreError
+from recommender.store import schema_v1
+from recommender.store.tables import schema_version
+from recommender.store.urls import display_url
+
+# Any fixed number: migrations on PostgreSQL hold this transaction-level advisory lock, so two
+# processes migrating at once run one after the other. SQLite gets the same from BEGIN IMMEDIATE.
+_PG_MIGRATION_LOCK = 0x5A9E_5177
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema change: its number, a short name and the function that applies it."""
+
+    number: int
+    name: str
+    apply: Callable[[Connection], None]
+
+    @property
+    def label(self) -> str:
+        """How reports name it, e.g. '0001_initial'."""
+        return f"{self.number:04d}_{self.name}"
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial", schema_v1.create),
+]
+
+LATEST: int = MIGRATIONS[-1].number
+
+
+def latest_version() -> int:
+    """The schema version this Papersift needs (the last migration's number)."""
+    return MIGRATIONS[-1].number
+
+
+def version_of(conn: Connection) -> int:
+    """The schema version of the database behind `conn` (0 when blank)."""
+    if not inspect(conn).has_table(schema_version.name):
+        return 0
+    return int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+
+
+def current_version(engine: Engine) -> int:
+    """The schema version of the database (0 when blank)."""
+    with engine.connect() as conn:
+        return version_of(conn)
+
+
+def migrate(engine: Engine, now: datetime | None = None) -> list[str]:
+    """Apply the pending migrations in order, each in its own transaction; return their labels."""
+    applied_at = now or datetime.now(UTC)
+    applied: list[str] = []
+    for migration in MIGRATIONS:
+        with engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                    )
+                schema_version.create(conn, checkfirst=True)
+                version = version_of(conn)
+                if version > latest_version():
+                    raise StoreError(
+                        f"database {display_url(engine.url)} is at schema version {version}, newer than "
+                        f"this Papersift knows ({latest_version()})",
+                        "Upgrade Papersift to the version that migrated this database",
+                    )
+                if version >= migration.number:
+                    continue
+                try:
+                    migration.apply(conn)
+                except DBAPIError as exc:
+                    raise StoreError(
+                        f"migration {migration.label} failed on {display_url(engine.url)}: {_first_line(exc)}",
+                        "Nothing of it was applied; fix the cause and run papersift migrate again",
+                    ) from exc
+                conn.execute(
+                    insert(schema_version).values(
+                        version=migration.number, name=migration.name, applied_at=applied_at
+                    )
+                )
+                applied.append(migration.label)
+    return applied
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)

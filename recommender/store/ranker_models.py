@@ -1,0 +1,69 @@
+"""Fitted ranker models (a pickled vectorizer and its parameters), newest one used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from recommender.store.tables import ranker_models
+
+
+@dataclass(frozen=True)
+class RankerModelRow:
+    """A stored fitted model."""
+
+    id: int
+    created_at: datetime
+    params: dict[str, Any]
+    corpus_size: int
+    sklearn_version: str
+    blob: bytes
+
+
+def save_ranker_model(
+    conn: Connection,
+    params: dict[str, Any],
+    corpus_size: int,
+    sklearn_version: str,
+    blob: bytes,
+    now: datetime,
+) -> int:
+    """Store a fitted model; returns its id."""
+    result = conn.execute(
+        insert(ranker_models).values(
+            created_at=now,
+            params=params,
+            corpus_size=corpus_size,
+            sklearn_version=sklearn_version,
+            blob=blob,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def latest_ranker_model(conn: Connection) -> RankerModelRow | None:
+    """The newest stored model, or None."""
+    row = conn.execute(select(ranker_models).order_by(ranker_models.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return RankerModelRow(
+        id=row.id,
+        created_at=row.created_at,
+        params=dict(row.params),
+        corpus_size=row.corpus_size,
+        sklearn_version=row.sklearn_version,
+        blob=bytes(row.blob),
+    )
+
+
+def prune_ranker_models(conn: Connection, keep: int = 3) -> int:
+    """Delete all but the `keep` newest models; how many were deleted."""
+    newest = select(ranker_models.c.id).order_by(ranker_models.c.id.desc()).limit(keep)
+    kept = list(conn.execute(newest).scalars())
+    statement = delete(ranker_models)
+    if kept:
+        statement = statement.where(ranker_models.c.id.not_in(kept))
+    return int(conn.execute(statement).rowcount)

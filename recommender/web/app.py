@@ -1,0 +1,178 @@
+"""The web app behind the links in digests: confirm pages, their POST actions, the profile page.
+
+Opening a link never changes state: GET and HEAD only render the confirmation page, because
+mail scanners and link prefetchers open every link they see. Only a POST to the same URL acts
+(the token is in the path, so the form needs no action attribute, no cookie and no script).
+
+Why there is no CSRF token: the capability is the signed token in the URL, and the app sets
+no cookie and keeps no session, so there is no ambient authority a cross-site POST could
+borrow. A hostile page can only post a token its author already holds, which he could use
+directly anyway. Framing is refused (CSP frame-ancestors) so no page can overlay our button.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from recommender.config import Settings, UserSettings
+from recommender.errors import StoreError
+from recommender.store.engine import Store
+from recommender.web import account
+from recommender.web.guard import AccessLog, SecurityHeaders
+from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
+from recommender.web.profile import build_profile
+from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
+
+log = logging.getLogger("papersift.web")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    clock: Callable[[], datetime],
+    *,
+    signer: LinkSigner | None = None,
+) -> Starlette:
+    """The Starlette app; `clock` is read once per request (tests move it to expire links)."""
+    if signer is None:
+        web = settings.web
+        signer = signer_for(web.secret_env, settings.secret_path, web.token_max_age_days)
+    pages = Pages()
+    users = {user.id: user for user in settings.users}
+
+    def reader(token: str, purpose: str, now: datetime) -> tuple[UserSettings, str | None]:
+        """The user and paper key a valid token names; PageError (nothing done) otherwise."""
+        try:
+            claim = signer.verify(token, purpose, now)
+        except ExpiredLink as exc:
+            raise PageError(410, "This link has expired", exc.what, exc.hint) from None
+        except InvalidLink as exc:
+            raise PageError(400, "This link does not work", exc.what, exc.hint) from None
+        user = users.get(claim.user_id)
+        if user is None:
+            raise PageError(
+                404, "Unknown reader", "this link is for a reader this server does not have"
+            )
+        return user, claim.paper_key
+
+    def profile_url(user_id: str, now: datetime) -> str:
+        token = signer.sign("profile", user_id, None, now)
+        return action_url(settings.web.base_url, "profile", token)
+
+    def link_endpoint(purpose: str) -> Endpoint:
+        texts = ACTIONS[purpose]
+
+        async def endpoint(request: Request) -> Response:
+            now = clock()
+            user, paper_key = reader(request.path_params["token"], purpose, now)
+            paper = None
+            if paper_key is not None:
+                paper = await run_in_threadpool(account.find_paper_by_key, store, paper_key)
+                if paper is None:
+                    raise PageError(404, "Unknown paper", "this paper is not in the database")
+            context: dict[str, Any] = {
+                "action": texts,
+                "paper": paper_view(paper) if paper is not None else None,
+                "profile_url": profile_url(user.id, now),
+            }
+            if request.method != "POST":  # GET and HEAD: show, never act
+                return pages.render(
+                    "confirm.html",
+                    explain=texts.explain.format(email=user.email),
+                    user_label=f"For {user.name or user.id} <{user.email}>",
+                    **context,
+                )
+            # Any POST acts: our button, or a mail client's RFC 8058 one-click POST whose
+            # body is "List-Unsubscribe=One-Click".
+            undo = bool((await request.form()).get("undo"))
+            do = account.undo_link if undo else account.apply_link
+            changed = await run_in_threadpool(do, store, purpose, user.id, paper, now)
+            log.info(
+                "%s %s by %s%s",
+                purpose,
+                "undone" if undo else "done",
+                user.id,
+                "" if changed else " (no change)",
+            )
+            if undo:
+                heading, message, tone, undo_button = (
+                    texts.undone,
+                    texts.undone_message,
+                    "warn",
+                    None,
+                )
+            else:
+                message = texts.done_message if changed else texts.already_message
+                heading, tone, undo_button = texts.done, "ok", texts.undo_button
+            return pages.render(
+                "done.html",
+                heading=heading,
+                message=message.format(email=user.email),
+                tone=tone,
+                undo_button=undo_button,
+                **context,
+            )
+
+        return endpoint
+
+    async def profile(request: Request) -> Response:
+        now = clock()
+        user, _ = reader(request.path_params["token"], "profile", now)
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            notice = await run_in_threadpool(
+                account.profile_action, store, user.id, action, paper_key, now
+            )
+            log.info("profile %s by %s", action, user.id)
+        view = await run_in_threadpool(build_profile, store, user, now)
+        return pages.render("profile.html", profile=view, notice=notice)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, PageError):  # pragma: no cover - registered for PageError only
+            raise exc
+        return pages.error(exc.status, exc.heading, exc.what, exc.hint)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.status_code == 405:
+            response = pages.error(405, "Not allowed", "this address answers only GET and POST")
+            response.headers.update(exc.headers or {})  # Allow: GET, HEAD, POST
+            return response
+        return pages.error(
+            404, "Not found", "there is no page at this address", "Use a link from your digest"
+        )
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        log.error("database error: %s", exc)
+        return pages.error(503, "Try again later", "the server cannot reach its database now")
+
+    routes = [Route(f"/{p}/{{token}}", link_endpoint(p), methods=["GET", "POST"]) for p in ACTIONS]
+    routes.append(Route("/profile/{token}", profile, methods=["GET", "POST"]))
+    routes.append(Route("/healthz", health, methods=["GET"]))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            PageError: page_error,
+            HTTPException: http_error,
+            StoreError: store_error,
+        },
+    )
+    app.add_middleware(SecurityHeaders, csp=pages.csp)
+    app.add_middleware(AccessLog)
+    return app

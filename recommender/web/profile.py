@@ -1,0 +1,173 @@
+"""The profile page's content: what a user's recommendations are made of, and its actions.
+
+Built from the store and the user's settings in one read transaction; pure helpers turn
+feedback into lists, the liked texts into term weights and the cron schedule into words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from recommender.config import UserSettings
+from recommender.digest.view import format_date, format_day
+from recommender.models import FeedbackKind, FeedbackOrigin
+from recommender.store.engine import Store
+from recommender.store.feedback import feedback_for
+from recommender.store.outbox import recent_digests
+from recommender.store.papers import papers_by_ids
+from recommender.store.users import get_user_state
+from recommender.web.pages import paper_view
+from recommender.web.profile_terms import profile_terms
+
+TERMS_SHOWN = 12
+DIGESTS_SHOWN = 10
+TERM_CHARS = 28
+ORIGIN_WORDS = {
+    FeedbackOrigin.CONFIG: "from the config file",
+    FeedbackOrigin.CLI: "from the command line",
+    FeedbackOrigin.IMPORT: "imported",
+    FeedbackOrigin.EMAIL: "from a digest",
+    FeedbackOrigin.WEB: "from this page",
+}
+STATUS_LABELS = {"on": "Digests on", "paused": "Paused", "off": "Unsubscribed"}
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One liked or disliked paper in a list."""
+
+    key: str
+    title: str
+    url: str | None
+    meta: str
+    # Config-file feedback comes back at the next sync, so the page offers no button for it.
+    removable: bool
+
+
+@dataclass(frozen=True)
+class Interest:
+    """A labelled group of weighted terms, heaviest first (weights relative, top = 1.0)."""
+
+    label: str
+    terms: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One recent digest."""
+
+    day: str
+    subject: str
+    papers: int
+    status: str
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """Everything the profile page shows."""
+
+    name: str
+    email: str
+    status: str
+    status_label: str
+    schedule: str
+    next_digest: str
+    limits: str
+    interests: list[Interest]
+    pushed_down: list[tuple[str, float]]
+    keywords: list[str]
+    muted: list[str]
+    liked: list[FeedbackItem]
+    disliked: list[FeedbackItem]
+    digests: list[DigestRow]
+
+
+def describe_schedule(cron: str, timezone: str) -> str:
+    """`Mon–Fri at 07:00 (Europe/Berlin)` for the simple crons people write, else the cron."""
+    fields = cron.split()
+    zone = f" ({timezone})"
+    simple = len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit()
+    # Day names only: numbered weekdays mean different days to cron and to APScheduler.
+    if simple and fields[2:4] == ["*", "*"] and re.fullmatch(r"\*|[a-z,-]+", fields[4].lower()):
+        at = f"at {int(fields[1]):02d}:{int(fields[0]):02d}"
+        if fields[4] == "*":
+            return f"Every day {at}{zone}"
+        days = ", ".join(
+            "–".join(day.capitalize() for day in span.split("-"))
+            for span in fields[4].lower().split(",")
+        )
+        return f"{days} {at}{zone}"
+    return f"cron “{cron}”{zone}"
+
+
+def next_digest_time(cron: str, timezone: str, now: datetime) -> datetime | None:
+    """When the schedule next fires after `now`, in the user's time zone."""
+    trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+    return trigger.get_next_fire_time(None, now)
+
+
+def _short(term: str) -> str:
+    return term if len(term) <= TERM_CHARS else term[: TERM_CHARS - 1] + "…"
+
+
+def _terms(texts: list[str]) -> list[tuple[str, float]]:
+    return [(_short(term), weight) for term, weight in profile_terms(texts, TERMS_SHOWN)]
+
+
+def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileView:
+    """Read what the profile page shows for one user."""
+    with store.begin() as conn:
+        feedback = feedback_for(conn, user.id)
+        papers = papers_by_ids(conn, [item.paper_id for item in feedback])
+        state = get_user_state(conn, user.id)
+        digests = recent_digests(conn, user.id, DIGESTS_SHOWN)
+    liked: list[FeedbackItem] = []
+    disliked: list[FeedbackItem] = []
+    texts: dict[FeedbackKind, list[str]] = {FeedbackKind.LIKE: [], FeedbackKind.DISLIKE: []}
+    for item in sorted(feedback, key=lambda f: f.created_at, reverse=True):
+        paper = papers.get(item.paper_id)
+        if paper is None:
+            continue
+        view = paper_view(paper)
+        origin = FeedbackOrigin(item.origin)
+        meta = f"{ORIGIN_WORDS.get(origin, origin.value)}, {format_date(item.created_at.date())}"
+        entry = FeedbackItem(paper.key, view.title, view.url, meta, origin != FeedbackOrigin.CONFIG)
+        kind = FeedbackKind(item.kind)
+        (liked if kind == FeedbackKind.LIKE else disliked).append(entry)
+        texts[kind].append(paper.text)
+    status = "off" if state.unsubscribed else "paused" if state.paused else "on"
+    upcoming = next_digest_time(user.schedule, user.timezone, now)
+    if status != "on":
+        next_text = "none while " + ("unsubscribed" if status == "off" else "paused")
+    elif upcoming is None:
+        next_text = "none scheduled"
+    else:
+        next_text = f"{format_day(upcoming.date())}, {upcoming:%H:%M %Z}"
+    liked_terms = _terms(texts[FeedbackKind.LIKE])
+    interests = (
+        [Interest(f"From your {len(liked)} relevant papers", liked_terms)] if liked_terms else []
+    )
+    return ProfileView(
+        name=user.name or user.id,
+        email=user.email,
+        status=status,
+        status_label=STATUS_LABELS[status],
+        schedule=describe_schedule(user.schedule, user.timezone),
+        next_digest=next_text,
+        limits=f"up to {user.max_papers} papers scoring at least {user.threshold:.0%}",
+        interests=interests,
+        pushed_down=_terms(texts[FeedbackKind.DISLIKE]),
+        keywords=[f"{term} ×{weight:g}" for term, weight in user.keywords.items()],
+        muted=[f"muted: {term}" for term in [*user.muted_keywords, *user.muted_authors]],
+        liked=liked,
+        disliked=disliked,
+        digests=[
+            DigestRow(format_date(d.created_at.date()), d.subject, d.paper_count, d.status)
+            for d in digests
+        ],
+    )

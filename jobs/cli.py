@@ -9,6 +9,7 @@ from __future__ import annotations
 from jobs.cli_app import app
 from jobs.commands import (  # noqa: F401  (importing registers the commands)
     config_commands,
+    cycle_commands,
     library_commands,
     paper_commands,
     web_commands,

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 from recommender.config import Settings, load_settings
-from recommender.store.engine import Store, open_store
+from recommender.errors import SchemaOutOfDate
+from recommender.store.engine import Store, make_engine, open_store
+from recommender.store.migrations import current_version
 
 CONFIG_ENV = "PAPERSIFT_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
@@ -33,10 +35,29 @@ def open_settings(option: Path | None) -> Settings:
     return load_settings(path)
 
 
-def open_store_for(settings: Settings, *, migrate: bool = True) -> Store:
-    """Open the configured database; `migrate` brings a blank or old schema up to date.
+def open_store_for(settings: Settings) -> Store:
+    """Open the configured database, creating the schema in a blank one.
 
-    Interactive commands migrate on their own; the scheduler passes migrate=False so that an
-    upgrade is a deliberate `papersift migrate`.
+    An out-of-date schema is refused with the command that fixes it (`papersift migrate`):
+    upgrades are deliberate, never a side effect of an ordinary command.
     """
-    return open_store(settings.database_url, migrate=migrate)
+    try:
+        return open_store(settings.database_url, migrate=False)
+    except SchemaOutOfDate:
+        engine = make_engine(settings.database_url)
+        try:
+            blank = current_version(engine) == 0
+        finally:
+            engine.dispose()
+        if not blank:
+            raise
+        return open_store(settings.database_url, migrate=True)
+
+
+def migrate_database(url: str) -> list[str]:
+    """Apply pending migrations; returns the names of those applied."""
+    store = open_store(url, migrate=True)
+    try:
+        return list(store.migrations_applied)
+    finally:
+        store.close()

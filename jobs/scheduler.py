@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from recommender.config import Settings, UserSettings, load_settings
@@ -60,7 +60,7 @@ def scheduled_cycle(config_path: str | None, user_id: str) -> None:
 def build_scheduler(
     store: Store,
     *,
-    scheduler_class: type[BaseScheduler] = BlockingScheduler,
+    scheduler_class: type[BaseScheduler] = BackgroundScheduler,
     executor: object | None = None,
 ) -> BaseScheduler:
     """A scheduler whose jobs persist in the Papersift database."""

@@ -214,19 +214,19 @@ class SmtpServer:
     implicit_tls: bool = False  # TLS from the first byte (needs `tls`)
     auth: tuple[str, str] | None = None  # (user, password) for AUTH PLAIN / LOGIN
     auth_require_tls: bool = True
-    keep_messages: bool = True  # False: only count them (benchmarks send thousands)
+    keep_messages: bool = True  # False: count only; keep no messages, commands or bytes
     host: str = "127.0.0.1"
-    port: int = 0
-    connections: int = 0
-    delivered: int = 0
-    _messages: list[Received] = field(default_factory=list)
-    _commands: list[Command] = field(default_factory=list)
-    _plaintext: bytearray = field(default_factory=bytearray)
-    _faults: list[Fault] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
-    _live: set[_RecordingSMTP] = field(default_factory=set)
+    port: int = 0  # 0: any free port; read it after start()
+    connections: int = field(default=0, init=False)
+    delivered: int = field(default=0, init=False)
+    _messages: list[Received] = field(default_factory=list, init=False, repr=False)
+    _commands: list[Command] = field(default_factory=list, init=False, repr=False)
+    _plaintext: bytearray = field(default_factory=bytearray, init=False, repr=False)
+    _faults: list[Fault] = field(default_factory=list, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+    _live: set[_RecordingSMTP] = field(default_factory=set, init=False, repr=False)
 
     @property
     def messages(self) -> list[Received]:
@@ -357,12 +357,14 @@ class SmtpServer:
         return AuthResult(success=ok, handled=ok, auth_data=data if ok else None)
 
     def _note(self, command: Command) -> None:
-        with self._lock:
-            self._commands.append(command)
+        if self.keep_messages:
+            with self._lock:
+                self._commands.append(command)
 
     def _note_plaintext(self, data: bytes) -> None:
-        with self._lock:
-            self._plaintext.extend(data)
+        if self.keep_messages:
+            with self._lock:
+                self._plaintext.extend(data)
 
     def _deliver(self, received: Received) -> None:
         with self._lock:

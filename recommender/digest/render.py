@@ -7,7 +7,6 @@ inject markup; the plain-text part carries the same content wrapped for a termin
 from __future__ import annotations
 
 import functools
-import textwrap
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,16 +125,9 @@ def paper_view(number: int, entry: DigestEntry) -> PaperView:
     )
 
 
-def wrap(text: str, indent: str = "", hang: str | None = None, width: int = TEXT_WIDTH) -> str:
-    """`text` wrapped to `width` columns: first line indented by `indent`, the rest by `hang`."""
-    lines = textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=indent,
-        subsequent_indent=indent if hang is None else hang,
-        break_on_hyphens=False,
-    )
-    return "\n".join(lines)
+def wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """The `wrap` filter of the text template: `text` filled to TEXT_WIDTH columns."""
+    return view.wrap(text, TEXT_WIDTH, indent, hang)
 
 
 @functools.cache
@@ -160,7 +152,7 @@ def render_digest(context: DigestContext) -> RenderedDigest:
     values = {
         "subject": subject_line(context),
         "day": view.format_day(context.day),
-        "user_name": " ".join(context.user_name.split()),
+        "greeting": f"Hi {name}," if (name := " ".join(context.user_name.split())) else "Hi,",
         "user_email": context.user_email,
         "summary": summary_line(len(papers), context.considered, context.feed_names),
         "scope": scope_phrase(context.considered, context.feed_names),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -97,3 +98,43 @@ def score_bar(percent: int, cells: int = BAR_CELLS) -> str:
     """A bar of block characters for the plain-text part, e.g. `████████░░`."""
     filled = round(percent * cells / 100)
     return "█" * filled + "░" * (cells - filled)
+
+
+def cells(text: str) -> int:
+    """Terminal columns `text` takes: wide (CJK, emoji) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pieces(word: str) -> list[str]:
+    """A word cut where a line may break: around every wide character (CJK has no spaces)."""
+    pieces, run = [], ""
+    for char in word:
+        if unicodedata.east_asian_width(char) in "WF":
+            pieces += [run, char] if run else [char]
+            run = ""
+        else:
+            run += char
+    return [*pieces, run] if run else pieces
+
+
+def wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> str:
+    """`text` filled to `width` terminal columns; lines after the first start with `hang`.
+
+    Greedy like textwrap, but counts wide characters as two columns and breaks between CJK
+    characters; a word longer than a line (a URL) is kept whole on its own line.
+    """
+    hang = indent if hang is None else hang
+    lines: list[str] = []
+    line, used, fresh = indent, cells(indent), True
+    for word in text.split():
+        for index, piece in enumerate(_pieces(word)):
+            glue = "" if fresh or index > 0 else " "
+            if not fresh and used + len(glue) + cells(piece) > width:
+                lines.append(line)
+                line, used, fresh, glue = hang, cells(hang), True, ""
+            line += glue + piece
+            used += len(glue) + cells(piece)
+            fresh = False
+    if not fresh:
+        lines.append(line)
+    return "\n".join(lines)

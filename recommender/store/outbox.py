@@ -282,3 +282,18 @@ def digest_papers(conn: Connection, digest_id: int) -> list[DigestPaperRow]:
         DigestPaperRow(row.paper_id, row.key, row.rank, float(row.score), list(row.reasons or []))
         for row in conn.execute(statement)
     ]
+
+
+def last_digest_times(conn: Connection, user_ids: Iterable[str]) -> dict[str, datetime]:
+    """When each user's latest digest was composed (users without one are absent)."""
+    result: dict[str, datetime] = {}
+    for batch in chunks(list(user_ids)):
+        statement = (
+            select(digests.c.user_id, func.max(digests.c.created_at))
+            .where(one_of(conn, digests.c.user_id, batch))
+            .group_by(digests.c.user_id)
+        )
+        for user_id, created_at in conn.execute(statement):
+            # max() keeps the column's type, so the value comes back as an aware UTC datetime.
+            result[user_id] = created_at
+    return result

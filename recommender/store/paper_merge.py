@@ -41,7 +41,7 @@ def incoming_values(paper: Paper) -> dict[str, Any]:
     return {
         "arxiv_id": paper.arxiv_id,
         "version": paper.version,
-        "doi": paper.doi,
+        "doi": paper.doi.lower() if paper.doi else None,  # Paper promises lower case; make sure
         "title_norm": None,  # computed by title_norm() only when needed: it is the slow part
         "title": title,
         "abstract": _without_nul(paper.abstract),

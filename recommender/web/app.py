@@ -91,7 +91,7 @@ def create_app(
                 return pages.render(
                     "confirm.html",
                     explain=texts.explain.format(email=user.email),
-                    user_label=f"For {user.name or user.id} <{user.email}>",
+                    user_label=f"For {user.name or user.id} · {user.email}",
                     **context,
                 )
             # Any POST acts: our button, or a mail client's RFC 8058 one-click POST whose

@@ -22,11 +22,12 @@ from recommender.store.outbox import recent_digests
 from recommender.store.papers import papers_by_ids
 from recommender.store.users import get_user_state
 from recommender.web.pages import paper_view
-from recommender.web.profile_terms import profile_terms
+from recommender.web.profile_terms import interests, profile_terms
 
-TERMS_SHOWN = 12
+TERMS_SHOWN = 8
 DIGESTS_SHOWN = 10
 TERM_CHARS = 28
+MAX_INTERESTS = 4
 ORIGIN_WORDS = {
     FeedbackOrigin.CONFIG: "from the config file",
     FeedbackOrigin.CLI: "from the command line",
@@ -50,7 +51,7 @@ class FeedbackItem:
 
 
 @dataclass(frozen=True)
-class Interest:
+class InterestView:
     """A labelled group of weighted terms, heaviest first (weights relative, top = 1.0)."""
 
     label: str
@@ -78,7 +79,7 @@ class ProfileView:
     schedule: str
     next_digest: str
     limits: str
-    interests: list[Interest]
+    interests: list[InterestView]
     pushed_down: list[tuple[str, float]]
     keywords: list[str]
     muted: list[str]
@@ -115,8 +116,26 @@ def _short(term: str) -> str:
     return term if len(term) <= TERM_CHARS else term[: TERM_CHARS - 1] + "…"
 
 
-def _terms(texts: list[str]) -> list[tuple[str, float]]:
-    return [(_short(term), weight) for term, weight in profile_terms(texts, TERMS_SHOWN)]
+def interest_views(liked_texts: list[str]) -> list[InterestView]:
+    """The liked papers' interests, each labelled with its size and first terms."""
+    views = []
+    for group in interests(liked_texts, TERMS_SHOWN, MAX_INTERESTS):
+        count = len(group.members)
+        about = ", ".join(term for term, _ in group.terms[:3])
+        label = f"{count} paper{'s' if count != 1 else ''} about {about}"
+        views.append(InterestView(label, [(_short(t), w) for t, w in group.terms]))
+    return views
+
+
+def pushed_down_terms(liked_texts: list[str], disliked_texts: list[str]) -> list[tuple[str, float]]:
+    """The disliked papers' heaviest terms that no liked paper weighs much (top = 1.0)."""
+    liked = {term for term, _ in profile_terms(liked_texts, 4 * TERMS_SHOWN)}
+    terms = [t for t in profile_terms(disliked_texts, 4 * TERMS_SHOWN) if t[0] not in liked]
+    terms = terms[: TERMS_SHOWN // 2]
+    if not terms:
+        return []
+    top = terms[0][1]
+    return [(_short(term), round(weight / top, 4)) for term, weight in terms]
 
 
 def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileView:
@@ -148,10 +167,9 @@ def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileVie
         next_text = "none scheduled"
     else:
         next_text = f"{format_day(upcoming.date())}, {upcoming:%H:%M %Z}"
-    liked_terms = _terms(texts[FeedbackKind.LIKE])
-    interests = (
-        [Interest(f"From your {len(liked)} relevant papers", liked_terms)] if liked_terms else []
-    )
+    limits = f"up to {user.max_papers} papers"
+    if user.threshold > 0:
+        limits += f" scoring at least {user.threshold:.0%}"
     return ProfileView(
         name=user.name or user.id,
         email=user.email,
@@ -159,9 +177,9 @@ def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileVie
         status_label=STATUS_LABELS[status],
         schedule=describe_schedule(user.schedule, user.timezone),
         next_digest=next_text,
-        limits=f"up to {user.max_papers} papers scoring at least {user.threshold:.0%}",
-        interests=interests,
-        pushed_down=_terms(texts[FeedbackKind.DISLIKE]),
+        limits=limits,
+        interests=interest_views(texts[FeedbackKind.LIKE]),
+        pushed_down=pushed_down_terms(texts[FeedbackKind.LIKE], texts[FeedbackKind.DISLIKE]),
         keywords=[f"{term} ×{weight:g}" for term, weight in user.keywords.items()],
         muted=[f"muted: {term}" for term in [*user.muted_keywords, *user.muted_authors]],
         liked=liked,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Connection, Integer, inspect, text
 from sqlalchemy.exc import OperationalError
+from store_support import T0, make_paper, reopen
 
 from recommender.errors import SchemaOutOfDate, StoreError
 from recommender.store import Store, open_store
@@ -17,7 +18,6 @@ from recommender.store import migrations as migrations_module
 from recommender.store.migrations import Migration, current_version
 from recommender.store.papers import count_papers, save_papers
 from recommender.store.tables import schema_version
-from store_support import T0, make_paper, reopen
 
 
 def test_sqlite_folder_is_created_and_pragmas_are_set(tmp_path: Path) -> None:

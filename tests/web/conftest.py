@@ -53,13 +53,3 @@ def client(
     app = create_app(settings, seeded, clock, signer=signer)
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
-
-
-# TEMPORARY until tests/conftest.py provides the shared `store` fixture.
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    from recommender.store.engine import open_store
-
-    opened = open_store(f"sqlite:///{tmp_path / 'web.db'}", migrate=True)
-    yield opened
-    opened.close()

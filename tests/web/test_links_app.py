@@ -36,7 +36,7 @@ def test_opening_a_relevant_link_shows_the_paper_and_a_post_button_only(
     assert "Mark this paper as relevant?" in page
     assert "Reward models and the consistency of RLHF" in page
     assert "Ada Lovelace, Alan Turing, Grace Hopper et al." in page
-    assert "For Alice &lt;alice@example.org&gt;" in page
+    assert "For Alice · alice@example.org" in page
     # One form, posting back to this very URL: no action attribute, no script, no cookie.
     forms = re.findall(r"<form[^>]*>", page)
     assert forms == ['<form method="post">']

@@ -1,0 +1,149 @@
+"""`papersift run | recommend | schedule`: the alert loop, once, as a preview, or on schedule."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated
+
+import typer
+
+from jobs import run_cycle
+from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
+from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
+from jobs.context import config_path_from, open_settings, open_store_for
+from jobs.library import sync_config_likes
+from jobs.profiles import rank_users
+from recommender.store.engine import open_store
+
+UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
+
+
+@command("run")
+def run(
+    config: ConfigOption = None,
+    user: Annotated[
+        list[str] | None, typer.Option("--user", "-u", help="Only this user (repeatable).")
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait if another cycle is running.")
+    ] = 0,
+) -> None:
+    """Run one full cycle: refresh feeds, score unsent papers, send each user's digest.
+
+    Running it twice sends nothing the second time. Without an SMTP host, digests are written
+    to the outbox folder as .eml + .html files.
+
+    Example: papersift run --config config.toml
+    """
+    path, _ = config_path_from(config)
+    settings = open_settings(config)
+    if path is None:
+        err.print("No config.toml here: running the bundled demo configuration.")
+    store = open_store_for(settings)
+    try:
+        with err.status("Running the cycle (refresh, score, send)…"):
+            report = run_cycle.run(settings, store, now_utc(), users=user or None, lock_wait=wait)
+    finally:
+        store.close()
+    out.print(table("Feeds", REFRESH_COLUMNS, [outcome_row(o) for o in report.refresh.outcomes]))
+    delivered = {o.digest_id: o for o in report.delivery.outcomes}
+    rows = []
+    for outcome in report.compose.outcomes:
+        delivery = delivered.get(outcome.digest_id)
+        where = delivery.destination if delivery else ""
+        state = delivery.status if delivery else outcome.status
+        best = f"{outcome.best_score:.0%}" if outcome.best_score is not None else "-"
+        rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
+    columns = ["user", "candidates scored", "papers sent", "best score", "status", "digest went to"]
+    out.print(table("Digests", columns, rows))
+    earlier = [
+        o
+        for o in report.delivery.outcomes
+        if o.digest_id not in {c.digest_id for c in report.compose.outcomes}
+    ]
+    if earlier:
+        out.print(f"Also delivered {len(earlier)} digest(s) left from an earlier cycle.")
+    problems = list(report.problems)
+    problems += [f"feed {o.name}: {o.error}" for o in report.refresh.failed]
+    problems += [f"{o.user_id}: {o.error}" for o in report.compose.outcomes if o.status == "failed"]
+    problems += [
+        f"digest {o.digest_id} to {o.recipient}: {o.error}"
+        for o in report.delivery.outcomes
+        if o.status in ("failed", "retry", "skipped")
+    ]
+    if report.delivery.stopped:
+        problems.append(f"sending stopped: {report.delivery.stopped}")
+    finish(problems)
+
+
+@command("recommend")
+def recommend(
+    user: UserArg,
+    config: ConfigOption = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="How many (default: the user's max_papers).")
+    ] = None,
+) -> None:
+    """Preview what USER would get now: rank, score, title and why. Sends nothing.
+
+    Example: papersift recommend alice
+    """
+    settings = open_settings(config)
+    account = settings.user(user)
+    if limit:
+        account = account.model_copy(update={"max_papers": limit})
+    store = open_store_for(settings)
+    try:
+        problems = sync_config_likes(settings, store, now_utc())
+        inputs, ranked, papers = rank_users(settings, store, [account], now_utc())
+    finally:
+        store.close()
+    picks = ranked.get(account.id, [])
+    considered = len(inputs[0].candidate_keys) if inputs else 0
+    rows = []
+    for rank, scored in enumerate(picks, start=1):
+        paper = papers[scored.paper_key]
+        why = "; ".join(r.text for r in scored.reasons)
+        rows.append([rank, f"{scored.score:.0%}", paper.title[:90], why])
+    title = f"{account.id}: {len(picks)} of {considered} unsent papers pass the threshold"
+    out.print(table(title, ["#", "score", "title", "why"], rows))
+    if inputs and not inputs[0].profile.liked and not account.keywords:
+        err.print(
+            f"{account.id} has no liked papers or keywords yet: run papersift like {account.id} <arXiv id>"
+        )
+    finish(problems)
+
+
+@command("schedule")
+def schedule(config: ConfigOption = None) -> None:
+    """Run the cycle for each user on their cron schedule and time zone until Ctrl-C.
+
+    Schedules live in the database under stable ids: a restart replaces them, never doubles
+    them. Missed runs are coalesced into one; two cycles never run at once.
+
+    Example: papersift schedule --config /etc/papersift/config.toml
+    """
+    from jobs.scheduler import build_scheduler, install_jobs
+
+    path, _ = config_path_from(config)
+    settings = open_settings(config)
+    # Refuse an out-of-date schema rather than upgrade it behind the operator's back.
+    store = open_store(settings.database_url, migrate=False)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler = build_scheduler(store)
+    scheduler.start(paused=True)
+    try:
+        ids = install_jobs(scheduler, settings, str(path.resolve()) if path else None)
+        for job in scheduler.get_jobs():
+            out.print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+        out.print(f"Scheduled {len(ids)} digest job(s). Press Ctrl-C to stop.")
+        scheduler.resume()
+        threading.Event().wait()  # the jobs run in the scheduler's thread until Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        store.close()
+        err.print("Scheduler stopped.")

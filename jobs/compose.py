@@ -1,0 +1,199 @@
+"""Compose: pick each user's digest, render it once, and store it in the outbox.
+
+The digest and the papers it holds are recorded in one transaction, so after a crash a paper
+is either still unsent (and picked again) or in a stored digest (and sent from the outbox).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from jobs.profiles import rank_users
+from recommender.config import Settings, UserSettings
+from recommender.digest.message import build_message, make_message_id
+from recommender.digest.render import DigestContext, DigestEntry, render_digest
+from recommender.models import ScoredPaper
+from recommender.ranking import Ranker
+from recommender.store.engine import Store
+from recommender.store.outbox import DigestConflict, DigestItemRow, create_digest, recent_digests
+from recommender.store.papers import StoredPaper
+from recommender.store.users import all_user_states
+from recommender.web.links import digest_links
+from recommender.web.tokens import LinkSigner, signer_for
+
+EMPTY_NOTE_GAP = timedelta(hours=20)
+
+
+@dataclass
+class UserOutcome:
+    """What one cycle did for one user."""
+
+    user_id: str
+    status: str  # "queued" | "nothing" | "paused" | "unsubscribed" | "no-profile" | "failed"
+    candidates: int = 0
+    picked: int = 0
+    best_score: float | None = None
+    digest_id: int | None = None
+    error: str = ""
+
+
+@dataclass
+class ComposeReport:
+    """Per-user outcomes of one compose step."""
+
+    outcomes: list[UserOutcome] = field(default_factory=list)
+
+
+def mail_domain(settings: Settings) -> str:
+    """The domain of the From address, used in Message-IDs and List-Id."""
+    address = parseaddr(settings.mail.from_)[1]
+    domain = address.rpartition("@")[2]
+    return domain or "papersift.localhost"
+
+
+def list_id(settings: Settings) -> str:
+    """The List-Id header value shared by every digest of this installation."""
+    return f"Papersift digest <digest.{mail_domain(settings)}>"
+
+
+def make_signer(settings: Settings) -> LinkSigner:
+    """The link signer from the configured secret sources."""
+    return signer_for(
+        settings.web.secret_env, settings.secret_path, settings.web.token_max_age_days
+    )
+
+
+def compose_digest(
+    settings: Settings,
+    store: Store,
+    user: UserSettings,
+    picks: list[ScoredPaper],
+    papers: dict[str, StoredPaper],
+    considered: int,
+    cycle_id: int,
+    signer: LinkSigner,
+    now: datetime,
+) -> int:
+    """Render one user's digest and store it with its papers; returns the digest id."""
+    links = digest_links(signer, settings.web.base_url, user.id, [s.paper_key for s in picks], now)
+    entries = [
+        DigestEntry(
+            paper=papers[s.paper_key].to_paper(),
+            scored=s,
+            relevant_url=links.relevant[s.paper_key],
+            not_relevant_url=links.not_relevant[s.paper_key],
+        )
+        for s in picks
+    ]
+    context = DigestContext(
+        user_name=user.name or user.id,
+        user_email=user.email,
+        entries=entries,
+        considered=considered,
+        feed_names=[f.name for f in settings.feeds if not user.feeds or f.name in user.feeds],
+        day=now.date(),
+        profile_url=links.profile,
+        unsubscribe_url=links.unsubscribe,
+        empty_note=not entries,
+    )
+    rendered = render_digest(context)
+    message_id = make_message_id(user.id, f"cycle-{cycle_id}", mail_domain(settings))
+    message = build_message(
+        rendered,
+        from_addr=settings.mail.from_,
+        to_addr=user.email,
+        to_name=user.name,
+        message_id=message_id,
+        date=now,
+        list_id=list_id(settings),
+        unsubscribe_url=links.unsubscribe,
+    )
+    items = [
+        DigestItemRow(
+            paper_id=papers[s.paper_key].id,
+            rank=rank,
+            score=s.score,
+            reasons=[r.model_dump(mode="json") for r in s.reasons],
+        )
+        for rank, s in enumerate(picks, start=1)
+    ]
+    with store.begin() as conn:
+        return create_digest(
+            conn,
+            user_id=user.id,
+            cycle_id=cycle_id,
+            recipient=user.email,
+            subject=rendered.subject,
+            message_id=message_id,
+            message=message,
+            html=rendered.html,
+            items=items,
+            now=now,
+        )
+
+
+def _had_digest_recently(store: Store, user_id: str, now: datetime) -> bool:
+    # A "nothing today" note at most once a day, however often the cycle runs.
+    with store.begin() as conn:
+        recent = recent_digests(conn, user_id, 1)
+    return bool(recent) and now - recent[0].created_at < EMPTY_NOTE_GAP
+
+
+def compose(
+    settings: Settings,
+    store: Store,
+    users: list[UserSettings],
+    cycle_id: int,
+    now: datetime,
+    ranker: Ranker | None = None,
+) -> ComposeReport:
+    """Score and store a digest for each active user; one user's failure never stops the rest."""
+    report = ComposeReport()
+    with store.begin() as conn:
+        states = all_user_states(conn)
+    active = []
+    for user in users:
+        state = states.get(user.id)
+        if state is not None and state.unsubscribed:
+            report.outcomes.append(UserOutcome(user.id, "unsubscribed"))
+        elif state is not None and state.paused:
+            report.outcomes.append(UserOutcome(user.id, "paused"))
+        else:
+            active.append(user)
+    if not active:
+        return report
+    inputs, ranked, papers = rank_users(settings, store, active, now, ranker)
+    signer = make_signer(settings)
+    for item in inputs:
+        user = item.user
+        picks = ranked.get(user.id, [])
+        outcome = UserOutcome(
+            user.id,
+            "nothing",
+            candidates=len(item.candidate_keys),
+            picked=len(picks),
+            best_score=picks[0].score if picks else None,
+        )
+        if not item.profile.liked and not user.keywords:
+            outcome.status = "no-profile"
+            outcome.error = "no liked papers and no keywords yet: like a few papers first"
+        elif picks or (user.send_empty and not _had_digest_recently(store, user.id, now)):
+            try:
+                outcome.digest_id = compose_digest(
+                    settings,
+                    store,
+                    user,
+                    picks,
+                    papers,
+                    len(item.candidate_keys),
+                    cycle_id,
+                    signer,
+                    now,
+                )
+                outcome.status = "queued"
+            except DigestConflict as exc:
+                outcome.status, outcome.error = "failed", str(exc)
+        report.outcomes.append(outcome)
+    return report

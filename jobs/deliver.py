@@ -9,6 +9,7 @@ authentication failure stops the run and marks nothing as sent.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -171,4 +172,16 @@ def deliver(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
         return write_to_outbox_folder(settings, store, now)
     secret = settings.mail_password()
     password = secret.get_secret_value() if secret else None
-    return asyncio.run(send_pending(settings, store, now, password=password))
+    tls_context = None
+    if settings.mail.ca_file:
+        # Verification stays on: a private CA is added to what is trusted, nothing is relaxed.
+        tls_context = ssl.create_default_context(
+            cafile=str(settings.resolve(settings.mail.ca_file))
+        )
+
+    def make_sender() -> SmtpSender:
+        return SmtpSender(settings.mail, password, tls_context=tls_context)
+
+    return asyncio.run(
+        send_pending(settings, store, now, password=password, sender_factory=make_sender)
+    )

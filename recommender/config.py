@@ -222,6 +222,9 @@ class MailSettings(_Section):
     username: str = ""
     password_env: str = Field(default="", description="Environment variable holding the password.")
     password_file: str = Field(default="", description="File holding the password.")
+    ca_file: str = Field(
+        default="", description="CA bundle trusted for the server; empty = system."
+    )
     outbox: str = Field(default="", description="Folder for .eml files; default data_dir/outbox.")
     timeout_seconds: float = Field(default=60.0, gt=0, description="Deadline for one message.")
     max_per_second: float = Field(default=0.0, ge=0, description="Rate limit; 0 = none.")

@@ -21,104 +21,101 @@ class ChunkPicks:
     followed: np.ndarray  # bool, the pick is by a followed author
 
 
+@dataclass
+class PaperView:
+    """What explaining needs to know about the candidates."""
+
+    keys: Sequence[str]
+    terms: sp.csr_matrix
+    topics: np.ndarray
+    authors: Sequence[tuple[str, ...]]
+    vocabulary: np.ndarray
+
+
 def top_shared_terms(
     profiles: sp.csr_matrix, papers: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int
-) -> list[list[tuple[int, float]]]:
-    """For each (row, col) pair: the n terms adding most to profile . paper, largest first."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair, term, value) of the n terms adding most to profile . paper per (row, col) pair."""
     product = profiles[rows].multiply(papers[cols]).tocoo()
     keep = product.data > 0
     pair, term, value = product.row[keep], product.col[keep], product.data[keep]
     order = np.lexsort((term, -value, pair))
     pair, term, value = pair[order], term[order], value[order]
-    starts = np.searchsorted(pair, np.arange(len(rows)))
-    rank = np.arange(len(pair)) - starts[pair]
-    out: list[list[tuple[int, float]]] = [[] for _ in range(len(rows))]
-    for p, t, v in zip(pair[rank < n], term[rank < n], value[rank < n], strict=True):
-        out[p].append((int(t), float(v)))
-    return out
+    rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
+    top = rank < n
+    return pair[top], term[top], value[top]
+
+
+def nearest_liked(
+    rows: np.ndarray, cols: np.ndarray, liked_topics: list[np.ndarray], paper_topics: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each (row, col) pair: the index in the user's liked list of the closest paper, and
+    its topic cosine (-1 when the user liked nothing)."""
+    best = np.full(len(rows), -1)
+    closeness = np.full(len(rows), -1.0)
+    bounds = np.searchsorted(rows, np.arange(len(liked_topics) + 1))
+    for row, liked in enumerate(liked_topics):
+        lo, hi = bounds[row], bounds[row + 1]
+        if hi > lo and len(liked):
+            sims = liked @ paper_topics[cols[lo:hi]].T  # (liked, picks)
+            best[lo:hi] = np.argmax(sims, axis=0)
+            closeness[lo:hi] = sims[best[lo:hi], np.arange(hi - lo)]
+    return best, closeness
 
 
 def explain_chunk(
     profiles: Sequence[ProfileInput],
     picks: ChunkPicks,
-    keys: Sequence[str],
+    papers: PaperView,
     profile_terms: sp.csr_matrix,
-    paper_terms: sp.csr_matrix,
-    paper_topics: np.ndarray,
     liked_topics: list[np.ndarray],
-    vocabulary: np.ndarray,
     keyword_hits: list[dict[str, np.ndarray]],
-    authors: Sequence[tuple[str, ...]],
     n_terms: int,
 ) -> list[list[ScoredPaper]]:
     """ScoredPaper lists for a chunk of users, each paper with at least one reason."""
-    rows, slots = np.nonzero(picks.columns >= 0)
+    rows, slots = np.nonzero(picks.columns >= 0)  # row-major: rows ascending
     cols = picks.columns[rows, slots]
-    shared = top_shared_terms(profile_terms, paper_terms, rows, cols, n_terms)
+    pair, term, value = top_shared_terms(profile_terms, papers.terms, rows, cols, n_terms)
+    starts = np.searchsorted(pair, np.arange(len(rows) + 1))
+    words = papers.vocabulary[term].tolist()
+    values = value.tolist()
+    best, closeness = nearest_liked(rows, cols, liked_topics, papers.topics)
+    scores = picks.scores[rows, slots].tolist()
+    followed = picks.followed[rows, slots].tolist()
     results: list[list[ScoredPaper]] = [[] for _ in profiles]
-    for i, (row, slot, col) in enumerate(zip(rows, slots, cols, strict=True)):
+    for i, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         profile = profiles[row]
         reasons: list[Reason] = []
-        if shared[i]:
-            terms = [str(vocabulary[t]) for t, _ in shared[i]]
+        lo, hi = starts[i], starts[i + 1]
+        if hi > lo:
+            shared = words[lo:hi]
+            text = "shares " + ", ".join(shared)
+            reasons.append(Reason(kind="terms", text=text, terms=shared, weight=sum(values[lo:hi])))
+        if closeness[i] > 0:
+            key = profile.liked[best[i]].key
             reasons.append(
-                Reason.model_construct(
-                    kind="terms",
-                    text="shares " + ", ".join(terms),
-                    terms=terms,
-                    paper_key=None,
-                    weight=sum(v for _, v in shared[i]),
-                )
-            )
-        closeness = liked_topics[row] @ paper_topics[col]
-        best = int(np.argmax(closeness)) if len(closeness) else -1
-        if best >= 0 and closeness[best] > 0:
-            key = profile.liked[best].key
-            reasons.append(
-                Reason.model_construct(
+                Reason(
                     kind="nearest_liked",
                     text=f"close to {key}",
-                    terms=[],
                     paper_key=key,
-                    weight=float(closeness[best]),
+                    weight=float(closeness[i]),
                 )
             )
         for word, hits in keyword_hits[row].items():
             if hits[col]:
+                weight = float(profile.keywords[word])
                 reasons.append(
-                    Reason.model_construct(
-                        kind="keyword",
-                        text=f"matches keyword {word!r}",
-                        terms=[word],
-                        paper_key=None,
-                        weight=float(profile.keywords[word]),
-                    )
+                    Reason(kind="keyword", text=f"matches {word!r}", terms=[word], weight=weight)
                 )
-        if picks.followed[row, slot]:
-            followed = {normalise_author(a) for a in profile.followed_authors}
-            names = [a for a in authors[col] if normalise_author(a) in followed]
-            reasons.append(
-                Reason.model_construct(
-                    kind="followed_author",
-                    text="by " + ", ".join(names),
-                    terms=names,
-                    paper_key=None,
-                    weight=1.0,
-                )
-            )
+        if followed[i]:
+            wanted = {normalise_author(a) for a in profile.followed_authors}
+            names = [a for a in papers.authors[col] if normalise_author(a) in wanted]
+            text = "by " + ", ".join(names)
+            reasons.append(Reason(kind="followed_author", text=text, terms=names, weight=1.0))
         if not reasons:
-            reasons.append(
-                Reason.model_construct(
-                    kind="interest",
-                    text="close to your interests",
-                    terms=[],
-                    paper_key=None,
-                    weight=float(picks.scores[row, slot]),
-                )
-            )
+            text = "close to your interests"
+            reasons.append(Reason(kind="interest", text=text, weight=scores[i]))
         results[row].append(
-            ScoredPaper.model_construct(
-                paper_key=keys[col], score=float(picks.scores[row, slot]), reasons=reasons
-            )
+            ScoredPaper(paper_key=papers.keys[col], score=scores[i], reasons=reasons)
         )
     return results

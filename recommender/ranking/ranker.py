@@ -9,7 +9,7 @@ import numpy as np
 
 from recommender.models import ScoredPaper
 from recommender.ranking.config import RankerConfig
-from recommender.ranking.explain import ChunkPicks, explain_chunk
+from recommender.ranking.explain import ChunkPicks, PaperView, explain_chunk
 from recommender.ranking.inputs import Candidate, ProfileInput, normalise_author
 from recommender.ranking.profile import build_profiles, document_table
 from recommender.ranking.score import PaperVectors, relative_closeness, to_score
@@ -75,7 +75,13 @@ class Ranker:
             for name in {normalise_author(a) for a in c.authors}:
                 by_author.setdefault(name, []).append(i)
         phrases = PhraseIndex([c.text for c in ordered])
-        vocabulary = fitted.feature_names()
+        view = PaperView(
+            keys=keys,
+            terms=papers.terms,
+            topics=papers.topics,
+            authors=[c.authors for c in ordered],
+            vocabulary=fitted.feature_names(),
+        )
         for start in range(0, len(profiles), config.user_chunk):
             chunk = profiles[start : start + config.user_chunk]
             built = build_profiles(fitted, table, chunk, config)
@@ -112,17 +118,7 @@ class Ranker:
                 for p in chunk
             ]
             explained = explain_chunk(
-                chunk,
-                picks,
-                keys,
-                built.terms,
-                papers.terms,
-                papers.topics,
-                liked_topics,
-                vocabulary,
-                keyword_hits,
-                [c.authors for c in ordered],
-                config.reason_terms,
+                chunk, picks, view, built.terms, liked_topics, keyword_hits, config.reason_terms
             )
             for p, ranked in zip(chunk, explained, strict=True):
                 results[p.user_id] = ranked

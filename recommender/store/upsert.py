@@ -30,7 +30,12 @@ def insert_or_update(
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_=dict(updates), where=where
     )
-    return int(conn.execute(statement).rowcount)
+    return _rowcount(conn, statement)
+
+
+def _rowcount(conn: Connection, statement: Any) -> int:
+    # SQLAlchemy only keeps an INSERT's rowcount when asked to (psycopg would report -1).
+    return int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
 
 
 def insert_or_ignore(
@@ -38,4 +43,4 @@ def insert_or_ignore(
 ) -> bool:
     """Insert `values` unless a row with the same `keys` exists; whether it was inserted."""
     statement = _insert(conn, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return int(conn.execute(statement).rowcount) == 1
+    return _rowcount(conn, statement) == 1

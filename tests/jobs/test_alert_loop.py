@@ -1,0 +1,124 @@
+"""The whole alert loop end to end: captured feeds over HTTP -> `papersift run` -> real SMTP."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ALICE_LIKES, BOB_LIKES, write_config
+from feed_server import FeedServer
+from smtp_server import SmtpServer, TlsSetup
+
+PASSWORD = "correct horse battery staple"
+
+
+def feeds_on(server: FeedServer) -> list[dict[str, Any]]:
+    return [
+        {"name": "arxiv-stat", "kind": "arxiv-rss", "url": server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml")},
+        {"name": "hf-2024", "kind": "hf-daily", "url": server.url("/feeds/hf_daily_papers_2024-05-27.json")},
+        {"name": "hf-2026", "kind": "hf-daily", "url": server.url("/feeds/hf_daily_papers_2026-08-21.json")},
+    ]
+
+
+USERS = [
+    {"id": "alice", "email": "alice@example.org", "name": "Alice", "likes": ALICE_LIKES,
+     "max_papers": 5},
+    {"id": "bob", "email": "bob@example.org", "name": "Bob", "likes": BOB_LIKES, "max_papers": 5},
+]
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+@pytest.fixture
+def secure_smtp(start_smtp: Callable[..., SmtpServer], tls: TlsSetup) -> SmtpServer:
+    return start_smtp(tls=tls, starttls=True, auth=("papersift", PASSWORD))
+
+
+@pytest.fixture
+def config(
+    tmp_path: Path, feed_server: FeedServer, secure_smtp: SmtpServer, tls: TlsSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    monkeypatch.setenv("PAPERSIFT_TEST_SMTP_PASSWORD", PASSWORD)
+    mail = {
+        "from": "Papersift <digest@papersift.example.org>",
+        "host": "127.0.0.1",
+        "port": secure_smtp.port,
+        "security": "starttls",
+        "username": "papersift",
+        "password_env": "PAPERSIFT_TEST_SMTP_PASSWORD",
+        "ca_file": str(tls.ca_file),
+    }
+    return write_config(tmp_path, feeds=feeds_on(feed_server), users=USERS, mail=mail)
+
+
+def test_run_mails_each_user_a_digest_over_starttls_and_a_second_run_sends_nothing(
+    cli: Callable[..., Any], config: Path, secure_smtp: SmtpServer
+) -> None:
+    result = cli("run", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "alice" in result.stdout and "bob" in result.stdout
+
+    received = secure_smtp.messages
+    assert sorted(r.rcpt_tos[0] for r in received) == ["alice@example.org", "bob@example.org"]
+    # Nothing, not even AUTH, crossed the wire before STARTTLS.
+    auth = [c for c in secure_smtp.commands if c.verb == "AUTH"]
+    assert auth and all(c.tls for c in auth)
+    assert PASSWORD.encode() not in secure_smtp.plaintext
+    by_user = {r.rcpt_tos[0].split("@")[0]: parsed(r.data) for r in received}
+    for user, message in by_user.items():
+        assert message["From"] == "Papersift <digest@papersift.example.org>"
+        assert message["To"].addresses[0].addr_spec == f"{user}@example.org"
+        assert message["Subject"].startswith("Papersift: ")
+        assert message["Date"] is not None
+        assert message["Message-ID"].endswith("@papersift.example.org>")
+        assert message["List-Id"] == "Papersift digest <digest.papersift.example.org>"
+        assert message["List-Unsubscribe"].startswith("<https://papersift.example.org/unsubscribe/")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message.get_content_type() == "multipart/alternative"
+        parts = [p.get_content_type() for p in message.iter_parts()]
+        assert parts == ["text/plain", "text/html"]
+
+    # The liked topic ranks first: LLM work for Alice, statistics for Bob.
+    alice_text = by_user["alice"].get_body(("plain",)).get_content()
+    bob_text = by_user["bob"].get_body(("plain",)).get_content()
+    assert first_paper_source(alice_text).startswith("hf-")
+    assert first_paper_source(bob_text) == "arxiv-stat"
+
+    again = cli("run", "--config", str(config))
+    assert again.exit_code == 0, again.output
+    assert len(secure_smtp.messages) == 2
+
+
+def first_paper_source(text: str) -> str:
+    """The feed named under the first paper of a plain-text digest."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        for feed in ("arxiv-stat", "hf-2024", "hf-2026"):
+            if stripped.startswith(feed):
+                return feed
+    raise AssertionError(f"no feed named in:\n{text}")
+
+
+def test_a_wrong_password_stops_sending_and_marks_nothing_sent(
+    cli: Callable[..., Any], config: Path, secure_smtp: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAPERSIFT_TEST_SMTP_PASSWORD", "wrong")
+    result = cli("run", "--config", str(config))
+    assert result.exit_code == 1
+    assert "sending stopped" in result.stderr
+    assert secure_smtp.messages == []
+    monkeypatch.setenv("PAPERSIFT_TEST_SMTP_PASSWORD", PASSWORD)
+    retry = cli("run", "--config", str(config))
+    assert retry.exit_code == 0, retry.output
+    assert len(secure_smtp.messages) == 2

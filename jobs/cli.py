@@ -6,6 +6,8 @@ Every command is a thin call into the same job functions the scheduler runs.
 
 from __future__ import annotations
 
+import logging
+
 from jobs.cli_app import app
 from jobs.commands import (  # noqa: F401  (importing registers the commands)
     config_commands,
@@ -20,4 +22,6 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the `papersift` console script."""
+    # bibtexparser logs each syntax error itself; our import already reports it by entry.
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
     app(prog_name="papersift")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from jobs import run_cycle
 from recommender.config import Settings, UserSettings, load_settings
 from recommender.errors import PapersiftError
 from recommender.store.engine import Store, open_store
@@ -26,6 +28,10 @@ log = logging.getLogger("papersift.scheduler")
 JOB_TABLE = "papersift_schedule"
 # A run missed by less than this (machine asleep, restart) still happens, once.
 MISFIRE_GRACE_SECONDS = 6 * 3600
+# Stored in the job table by name, so a restart with new code runs the new code.
+JOB_FUNCTION = "jobs.scheduler:scheduled_cycle"
+# A scheduled cycle waits this long for another cycle (e.g. a manual run) to finish.
+LOCK_WAIT_SECONDS = 600.0
 
 
 def job_id(user: UserSettings) -> str:
@@ -39,16 +45,20 @@ def user_trigger(user: UserSettings) -> CronTrigger:
 
 
 def scheduled_cycle(config_path: str | None, user_id: str) -> None:
-    """What a scheduled job runs: one cycle for one user, the same code as `papersift run`."""
-    from pathlib import Path
+    """What a scheduled job runs: one cycle for one user, the same code as `papersift run`.
 
-    from jobs import run_cycle  # imported here: the job store refers to this function by name
-
+    It reads the config file anew, so profile edits count from the next digest on.
+    """
     settings = load_settings(Path(config_path) if config_path else None)
     store = open_store(settings.database_url, migrate=False)
     try:
         report = run_cycle.run(
-            settings, store, datetime.now(UTC), users=[user_id], due_only=True, lock_wait=600
+            settings,
+            store,
+            datetime.now(UTC),
+            users=[user_id],
+            due_only=True,
+            lock_wait=LOCK_WAIT_SECONDS,
         )
         log.info("cycle for %s: %s", user_id, report.summary())
     except PapersiftError as exc:
@@ -89,7 +99,7 @@ def install_jobs(
             job.remove()
     for user in settings.users:
         scheduler.add_job(
-            scheduled_cycle,
+            JOB_FUNCTION,
             trigger=user_trigger(user),
             id=job_id(user),
             name=f"digest for {user.id} ({user.schedule} {user.timezone})",

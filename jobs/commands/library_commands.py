@@ -121,7 +121,7 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         problems = sync_config_likes(settings, store, now_utc())
         with store.begin() as conn:
             feedback = feedback_for(conn, account.id)
-            papers = {p.id: p for p in papers_by_ids(conn, [f.paper_id for f in feedback])}
+            papers = papers_by_ids(conn, [f.paper_id for f in feedback])
     finally:
         store.close()
     out.print(f"[bold]{account.name or account.id}[/bold] <{account.email}>")

@@ -76,8 +76,14 @@ class RankerConfig(BaseModel):
         description="MMR trade-off when picking the top k: 0 = pure score; higher penalises "
         "papers whose topic repeats one already picked.",
     )
+    diversity_depth: int = Field(
+        default=20,
+        ge=0,
+        description="MMR makes the first N picks (what a digest shows); the rest follow the "
+        "score, which keeps k = 100 cheap.",
+    )
     diversity_pool: int = Field(
-        default=3, ge=1, description="MMR chooses among the best pool * k papers."
+        default=3, ge=1, description="MMR chooses among the best pool * depth papers."
     )
     user_chunk: int = Field(
         default=1024, ge=1, description="Users scored together; bounds memory for 100k users."

@@ -102,7 +102,12 @@ class Ranker:
             scores = to_score(closeness)
             scores[removed | (scores <= threshold)] = -np.inf
             columns = diverse_top_k(
-                scores, papers.topics, k, config.diversity, config.diversity_pool
+                scores,
+                papers.topics,
+                k,
+                config.diversity,
+                config.diversity_depth,
+                config.diversity_pool,
             )
             picked = np.maximum(columns, 0)
             picks = ChunkPicks(

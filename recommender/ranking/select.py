@@ -15,53 +15,54 @@ def top_pool(scores: np.ndarray, size: int) -> np.ndarray:
         return np.argsort(-scores, axis=1, kind="stable")[:, :size]
     kth = -np.partition(-scores, size - 1, axis=1)[:, size - 1 : size]
     above = scores > kth
-    tied = (scores == kth) & (np.cumsum(scores == kth, axis=1) <= size - above.sum(1, keepdims=True))
-    rows, cols = np.nonzero(above | tied)
-    pool = cols.reshape(scores.shape[0], size)
+    at_kth = scores == kth
+    room = size - above.sum(axis=1, keepdims=True)
+    chosen = above | (at_kth & (np.cumsum(at_kth, axis=1) <= room))
+    pool = np.nonzero(chosen)[1].reshape(scores.shape[0], size)
     order = np.argsort(-np.take_along_axis(scores, pool, axis=1), axis=1, kind="stable")
     return np.take_along_axis(pool, order, axis=1)
 
 
 def diverse_top_k(
-    scores: np.ndarray, topics: np.ndarray, k: int, diversity: float, pool_factor: int
+    scores: np.ndarray, topics: np.ndarray, k: int, diversity: float, depth: int, factor: int
 ) -> np.ndarray:
-    """Column indices (users x k') chosen by MMR, returned best score first; -1 pads.
+    """Column indices (users x k) of the picks, best score first; -1 pads.
 
-    MMR value = (1 - diversity) * score - diversity * (max topic cosine to a picked paper);
-    removed papers carry score -inf and are never picked.
+    The first `depth` picks are made by MMR among the best, with value
+    (1 - diversity) * score - diversity * (max topic cosine to a paper already picked);
+    the rest follow the score. Removed papers carry score -inf and are never picked.
     """
     users = scores.shape[0]
-    pool = top_pool(scores, k * pool_factor if diversity > 0 else k)
+    depth = min(depth, k) if diversity > 0 else 0
+    pool = top_pool(scores, k + depth * (factor - 1))
     columns, local = np.unique(pool, return_inverse=True)
-    if diversity > 0 and len(columns) > MAX_GRAM and users > 1:
+    if depth and len(columns) > MAX_GRAM and users > 1:
         half = users // 2  # keep the pool's similarity matrix small
-        return np.vstack(
-            [
-                diverse_top_k(part, topics, k, diversity, pool_factor)
-                for part in (scores[:half], scores[half:])
-            ]
-        )
+        parts = (scores[:half], scores[half:])
+        return np.vstack([diverse_top_k(p, topics, k, diversity, depth, factor) for p in parts])
     local = local.reshape(pool.shape)
     pool_scores = np.take_along_axis(scores, pool, axis=1)
-    k = min(k, pool.shape[1])
-    picked = np.full((users, k), -1, dtype=np.int64)
-    if k == 0:
-        return picked
-    taken = ~np.isfinite(pool_scores)
-    redundancy = np.full(pool.shape, -1.0, dtype=np.float32)
-    rows = np.arange(users)
-    gram = topics[columns] @ topics[columns].T if diversity > 0 else None
-    for step in range(k):
-        value = (1 - diversity) * pool_scores - diversity * np.maximum(redundancy, 0.0)
-        value[taken] = -np.inf
-        best = np.argmax(value, axis=1)  # first maximum: the better-scored, lower-key paper
-        ok = np.isfinite(value[rows, best])
-        picked[ok, step] = pool[rows[ok], best[ok]]
-        taken[rows, best] = True
-        if gram is not None:
+    taken = np.zeros(pool.shape, dtype=bool)
+    if depth:
+        gram = topics[columns] @ topics[columns].T
+        redundancy = np.zeros(pool.shape, dtype=np.float32)
+        rows = np.arange(users)
+        for step in range(depth):
+            value = (1 - diversity) * pool_scores - diversity * redundancy
+            value[taken | ~np.isfinite(pool_scores)] = -np.inf
+            best = np.argmax(value, axis=1)  # first maximum: better score, then lower key
+            ok = np.isfinite(value[rows, best])
+            taken[rows[ok], best[ok]] = True
             similarity = gram[local, local[rows, best][:, None]]
-            redundancy = np.where(ok[:, None], np.maximum(redundancy, similarity), redundancy)
-    # Show the picked set best score first (MMR order is not score order); -1 last.
-    picked_scores = np.where(picked >= 0, scores[rows[:, None], np.maximum(picked, 0)], -np.inf)
-    order = np.lexsort((np.where(picked >= 0, picked, scores.shape[1]), -picked_scores), axis=1)
-    return np.take_along_axis(picked, order, axis=1)
+            redundancy = np.maximum(redundancy, np.where(ok[:, None], similarity, 0.0))
+    # Fill up with the best remaining papers (the pool is in score order).
+    rest = np.argsort(taken, axis=1, kind="stable")  # untaken first, in score order
+    need = k - taken.sum(axis=1, keepdims=True)
+    fill = np.zeros(pool.shape, dtype=bool)
+    np.put_along_axis(fill, rest, np.arange(pool.shape[1]) < need, axis=1)
+    chosen = (taken | fill) & np.isfinite(pool_scores)
+    # Show the picked set best score first (MMR order is not score order); -1 pads.
+    ranked = np.where(chosen, pool_scores, -np.inf)
+    order = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(pool, order, axis=1)
+    return np.where(np.take_along_axis(chosen, order, axis=1), picked, -1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,10 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from smtp_server import SmtpServer, TlsSetup, make_tls
 
 
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsSetup:
     """A CA and a certificate for localhost / 127.0.0.1, made once per session."""
@@ -27,6 +32,7 @@ def start_server() -> Iterator[Callable[..., SmtpServer]]:
     """Start SmtpServer(**options); every server is stopped, and checked for leaks, at teardown."""
     servers: list[SmtpServer] = []
     threads_before = set(threading.enumerate())
+    fds_before = _open_fds()
 
     def start(**options: Any) -> SmtpServer:
         server = SmtpServer(**options)
@@ -37,8 +43,10 @@ def start_server() -> Iterator[Callable[..., SmtpServer]]:
     yield start
     for server in servers:
         server.stop()
-    gc.collect()  # an unclosed socket shows up now, as an error, not in a later test
     assert set(threading.enumerate()) <= threads_before, "a server thread is still running"
+    if _open_fds() > fds_before:
+        gc.collect()  # an unclosed socket now raises its ResourceWarning here, as an error
+        assert _open_fds() <= fds_before, "sockets or files were left open"
 
 
 @pytest.fixture

@@ -217,14 +217,16 @@ def test_text_wrap_counts_wide_characters_and_keeps_urls_whole() -> None:
     title = "深度学习模型在自然语言处理中的应用研究：一种基于注意力机制的新方法与实验分析" * 2
     lines = view.wrap(f"1. {title} 🧪 and words", 78, "", "   ").splitlines()
     assert len(lines) == 3 and all(view.cells(line) <= 78 for line in lines)
-    assert "".join(line.strip() for line in lines).startswith("1." + title[:5])
+    assert "".join(line.strip() for line in lines) == f"1. {title} 🧪 and words"
     url = "https://example.org/" + "x" * 100
     assert view.wrap(f"see {url} now", 40, "  ").splitlines() == ["  see", f"  {url}", "  now"]
     assert view.wrap("", 40, "  ") == ""
 
 
 def test_cjk_paper_fits_a_terminal() -> None:
-    paper = _paper(title="基于注意力机制的神经机器翻译研究" * 4, abstract="本文提出一种新方法。" * 40)
+    paper = _paper(
+        title="基于注意力机制的神经机器翻译研究" * 4, abstract="本文提出一种新方法。" * 40
+    )
     text = render_digest(_context(paper)).text
     for line in text.splitlines():
         assert view.cells(line) <= TEXT_WIDTH or "https://" in line, line

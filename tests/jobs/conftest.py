@@ -15,7 +15,10 @@ from typer.testing import CliRunner
 from jobs.cli import app
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-SEED_PAPERS = [json.loads(line) for line in (FIXTURES / "seed_papers.jsonl").open(encoding="utf-8")]
+SEED_PAPERS = [
+    json.loads(line)
+    for line in (FIXTURES / "seed_papers.jsonl").read_text(encoding="utf-8").splitlines()
+]
 
 # Liked papers by their seed index: Alice works on RLHF and RAG, Bob on bandits and statistics.
 ALICE_LIKES = [5, 13, 19, 26, 55, 7, 66, 50]
@@ -63,7 +66,9 @@ def toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        )
     raise TypeError(value)
 
 
@@ -76,7 +81,7 @@ def write_config(
     extra: str = "",
 ) -> Path:
     """Write a config.toml; each user's `likes` (seed indexes) become inline liked papers."""
-    lines = ["[storage]", f'data_dir = {toml_value(str(folder / "data"))}', ""]
+    lines = ["[storage]", f"data_dir = {toml_value(str(folder / 'data'))}", ""]
     lines += ["[web]", 'base_url = "https://papersift.example.org"', ""]
     if mail:
         lines.append("[mail]")

@@ -19,15 +19,32 @@ PASSWORD = "correct horse battery staple"
 
 def feeds_on(server: FeedServer) -> list[dict[str, Any]]:
     return [
-        {"name": "arxiv-stat", "kind": "arxiv-rss", "url": server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml")},
-        {"name": "hf-2024", "kind": "hf-daily", "url": server.url("/feeds/hf_daily_papers_2024-05-27.json")},
-        {"name": "hf-2026", "kind": "hf-daily", "url": server.url("/feeds/hf_daily_papers_2026-08-21.json")},
+        {
+            "name": "arxiv-stat",
+            "kind": "arxiv-rss",
+            "url": server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml"),
+        },
+        {
+            "name": "hf-2024",
+            "kind": "hf-daily",
+            "url": server.url("/feeds/hf_daily_papers_2024-05-27.json"),
+        },
+        {
+            "name": "hf-2026",
+            "kind": "hf-daily",
+            "url": server.url("/feeds/hf_daily_papers_2026-08-21.json"),
+        },
     ]
 
 
 USERS = [
-    {"id": "alice", "email": "alice@example.org", "name": "Alice", "likes": ALICE_LIKES,
-     "max_papers": 5},
+    {
+        "id": "alice",
+        "email": "alice@example.org",
+        "name": "Alice",
+        "likes": ALICE_LIKES,
+        "max_papers": 5,
+    },
     {"id": "bob", "email": "bob@example.org", "name": "Bob", "likes": BOB_LIKES, "max_papers": 5},
 ]
 
@@ -45,7 +62,10 @@ def secure_smtp(start_smtp: Callable[..., SmtpServer], tls: TlsSetup) -> SmtpSer
 
 @pytest.fixture
 def config(
-    tmp_path: Path, feed_server: FeedServer, secure_smtp: SmtpServer, tls: TlsSetup,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    secure_smtp: SmtpServer,
+    tls: TlsSetup,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     monkeypatch.setenv("PAPERSIFT_TEST_SMTP_PASSWORD", PASSWORD)
@@ -110,7 +130,9 @@ def first_paper_source(text: str) -> str:
 
 
 def test_a_wrong_password_stops_sending_and_marks_nothing_sent(
-    cli: Callable[..., Any], config: Path, secure_smtp: SmtpServer,
+    cli: Callable[..., Any],
+    config: Path,
+    secure_smtp: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAPERSIFT_TEST_SMTP_PASSWORD", "wrong")

@@ -72,8 +72,9 @@ def test_post_of_relevant_records_a_like_from_email(
 ) -> None:
     response = client.post(path(signer, "relevant", "alice", LIKED))
     assert response.status_code == 200
-    assert "Marked as relevant" in response.text
-    assert "Your next digest will rank papers like this one higher." in response.text
+    assert re.findall(r'role="status">([^<]*)<', response.text) == ["Marked as relevant"]
+    explain = re.findall(r'class="explain">([^<]*)<', response.text)
+    assert explain == ["Thanks. Your next digest will rank papers like this one higher."]
     assert 'name="undo"' in response.text
     assert feedback_rows(seeded) == {("alice", LIKED): ("like", "email")}
 

@@ -1,0 +1,219 @@
+"""Every `papersift` command from the outside: output, exit status and the exact error texts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ALICE_LIKES, write_config
+from feed_server import FeedServer
+from typer.main import get_command
+
+from jobs.cli import app
+
+Cli = Callable[..., Any]
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def config(tmp_path: Path, feed_server: FeedServer) -> Path:
+    feeds = [
+        {
+            "name": "arxiv-stat",
+            "kind": "arxiv-rss",
+            "url": feed_server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml"),
+        },
+        {
+            "name": "hf-2024",
+            "kind": "hf-daily",
+            "url": feed_server.url("/feeds/hf_daily_papers_2024-05-27.json"),
+        },
+        {"name": "broken", "kind": "rss", "url": feed_server.url("/status/500")},
+    ]
+    users = [
+        {"id": "alice", "email": "alice@example.org", "likes": ALICE_LIKES[:3]},
+        {"id": "bob", "email": "bob@example.org"},
+    ]
+    extra = f'\n[arxiv]\napi_url = "{feed_server.url("/api/query")}"\n'
+    return write_config(tmp_path, feeds=feeds, users=users, extra=extra)
+
+
+def all_commands() -> list[tuple[str, Any]]:
+    root: Any = get_command(app)
+    found = []
+    for name, command in root.commands.items():
+        if hasattr(command, "commands"):
+            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+        else:
+            found.append((name, command))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "command"), all_commands(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_command_has_help_with_an_example(cli: Cli, name: str, command: Any) -> None:
+    result = cli(*name.split(), "--help")
+    assert result.exit_code == 0
+    assert "Example: papersift " + name.split()[0] in " ".join(result.stdout.split())
+    if name not in ("rank-offline",):
+        assert "--config" in result.stdout
+
+
+def test_config_check_summarises_and_masks_secrets(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[storage]\nurl = "postgresql://papersift:hunter2@db.example.org/papersift"\n'
+        '[mail]\nhost = "smtp.example.org"\nusername = "digest"\npassword_env = "SMTP_PW"\n'
+        '[[users]]\nid = "alice"\nemail = "alice@example.org"\n'
+    )
+    result = cli("config", "check", "--config", str(path))
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert f"{path}: OK" in text
+    assert "postgresql://papersift:***@db.example.org/papersift" in text
+    assert "SMTP smtp.example.org:587 (starttls, user digest, password ***)" in text
+    assert "hunter2" not in result.stdout
+    shown = cli("config", "show", "--config", str(path))
+    assert shown.exit_code == 0 and "hunter2" not in shown.stdout
+    assert json.loads(shown.stdout)["mail"]["password_env"] == "SMTP_PW"
+
+
+def test_config_check_reports_every_problem_with_exit_2(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[mail]\nhots = "x"\n\n[[users]]\nid = "a b"\nemail = "x@y"\n')
+    result = cli("config", "check", "--config", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: {path}:2: mail.hots: unknown key. Check its spelling against config.example.toml.",
+        f"Error: {path}:5: users[0].id: 'a b' is not a valid user id. Use letters, digits, '.', '_', '-'.",
+    ]
+
+
+def test_refresh_stores_papers_once_uses_conditional_get_and_reports_the_broken_feed(
+    cli: Cli, config: Path, feed_server: FeedServer
+) -> None:
+    first = cli("refresh", "--config", str(config))
+    assert first.exit_code == 1
+    assert "Error: feed broken: " in first.stderr and "500" in first.stderr
+    rows = {
+        line.split()[1]: line.split() for line in first.stdout.splitlines() if line.startswith("│")
+    }
+    assert rows["arxiv-stat"][2:6] == ["│", "ok", "│", "40"]
+    second = cli("refresh", "--config", str(config))
+    assert "not-modified" in second.stdout
+    conditional = [r for r in feed_server.requests if r.headers.get("If-None-Match")]
+    assert len(conditional) >= 2
+    papers = cli("papers", "--config", str(config), "--json", "--limit", "0")
+    records = [json.loads(line) for line in papers.stdout.splitlines()]
+    assert len(records) == 40 + 13  # refresh stores feed papers only; config likes come with run
+    assert len({r["key"] for r in records}) == len(records)
+    feeds = cli("feeds", "--config", str(config))
+    broken = next(line for line in feeds.stdout.splitlines() if "broken" in line)
+    assert "│ 2 " in broken  # two consecutive failures counted on the feed row
+
+
+def test_papers_json_fields_search_and_since(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    result = cli("papers", "--config", str(config), "--search", "conformal", "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["arxiv_id"] for r in records] == ["2403.15527"]
+    record = records[0]
+    for field in (
+        "key",
+        "arxiv_id",
+        "version",
+        "doi",
+        "title",
+        "authors",
+        "abstract",
+        "published",
+        "sources",
+    ):
+        assert field in record
+    assert record["title"] == "Conformal online model aggregation"
+    assert record["sources"] == ["arxiv-stat"]
+    bad = cli("papers", "--config", str(config), "--since", "yesterday")
+    assert bad.exit_code == 2
+    assert (
+        bad.stderr.strip()
+        == "Error: --since 'yesterday' is not a date. Write it as YYYY-MM-DD, e.g. 2024-03-26"
+    )
+
+
+def test_like_dislike_unlike_and_lookup_on_arxiv(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    liked = cli("like", "alice", "2403.15527", "astro-ph/0601001", "--config", str(config))
+    assert liked.exit_code == 0, liked.output
+    assert "liked: 2403.15527, astro-ph/0601001" in liked.stdout
+    assert "looked up on arXiv: 1" in liked.stdout
+    again = cli("like", "alice", "2403.15527", "--config", str(config))
+    assert "already so: 2403.15527" in again.stdout
+    disliked = cli("dislike", "alice", "2405.15738", "--config", str(config))
+    assert disliked.exit_code == 0
+    profile = cli("profile", "alice", "--config", str(config))
+    text = profile.stdout
+    assert "Conformal online model aggregation" in text and "dislike" in text
+    assert "The Trickle-down Impact of Reward" in text  # a config-declared like
+    unliked = cli("unlike", "alice", "2403.15527", "--config", str(config))
+    assert "forgotten: 2403.15527" in unliked.stdout
+    assert "Conformal online" not in cli("profile", "alice", "--config", str(config)).stdout
+
+
+def test_like_reports_each_bad_identifier_and_keeps_the_good_ones(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    result = cli(
+        "like",
+        "alice",
+        "10.1038",
+        "0808.05394",
+        "10.9999/not-stored",
+        "2403.15527",
+        "--config",
+        str(config),
+    )
+    assert result.exit_code == 1
+    assert "liked: 2403.15527" in result.stdout
+    assert result.stderr.splitlines() == [
+        "Error: '10.1038' is not an arXiv id or a DOI. Give e.g. 2401.01234 or "
+        "10.1038/s41586-024-07000-0",
+        "Error: 10.9999/not-stored: no stored paper has this DOI. Add it with `papersift import "
+        "USER FILE.bib` (an entry with this DOI and its abstract), or wait until a feed brings it",
+        "Error: 0808.05394: arXiv has no paper with this id. Check the id",
+    ]
+
+
+def test_unknown_user_is_a_usage_error(cli: Cli, config: Path) -> None:
+    result = cli("recommend", "carol", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: {config}: no user 'carol'. Known users: alice, bob. "
+        "Add a [[users]] entry with id = 'carol'"
+    )
+
+
+def test_import_bibtex_imports_the_good_entries_and_names_the_bad(cli: Cli, config: Path) -> None:
+    result = cli("import", "bob", str(FIXTURES / "library.bib"), "--config", str(config))
+    assert result.exit_code == 1
+    assert "liked" in result.stdout
+    assert "cdc_surveillance_2023" in result.stderr and "'10.1038' is not a DOI" in result.stderr
+    profile = cli("profile", "bob", "--config", str(config))
+    assert "Bias-Free Estimation of Signals" in profile.stdout
+    missing = cli("import", "bob", "/nonexistent.bib", "--config", str(config))
+    assert missing.exit_code == 2
+    assert (
+        missing.stderr.strip()
+        == "Error: /nonexistent.bib: cannot read (No such file or directory). Check the path"
+    )
+
+
+def test_recommend_shows_rank_score_title_and_why(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    result = cli("recommend", "alice", "--config", str(config))
+    assert result.exit_code == 0
+    lines = [line for line in result.stdout.splitlines() if line.startswith("│ 1 ")]
+    assert lines and "%" in lines[0]
+    assert "close to your liked paper" in result.stdout or "shares" in result.stdout

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--svm-users", type=int, default=200, help="SVM sample per fold")
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=200)
     dataset = data.load(args.data)
     folds = [int(f) for f in args.folds.split(",")]
     per_fold: list[PerUser] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+from jobs.crashpoints import crash_point
 from jobs.profiles import rank_users
 from recommender.config import Settings, UserSettings
 from recommender.digest.message import build_message, make_message_id
@@ -120,7 +121,7 @@ def compose_digest(
         for rank, s in enumerate(picks, start=1)
     ]
     with store.begin() as conn:
-        return create_digest(
+        digest_id = create_digest(
             conn,
             user_id=user.id,
             cycle_id=cycle_id,
@@ -132,6 +133,9 @@ def compose_digest(
             items=items,
             now=now,
         )
+        crash_point("compose.storing")
+    crash_point("compose.stored")
+    return digest_id
 
 
 def _had_digest_recently(store: Store, user_id: str, now: datetime) -> bool:
@@ -165,6 +169,7 @@ def compose(
     if not active:
         return report
     inputs, ranked, papers = rank_users(settings, store, active, now, ranker)
+    crash_point("compose.ranked")
     signer = make_signer(settings)
     for item in inputs:
         user = item.user

@@ -1,20 +1,23 @@
 """Deliver: send every pending digest from the outbox, and record what happened to each.
 
 A digest's bytes were stored when it was composed, so a retry sends the very same message
-with the same Message-ID. Temporary failures (SMTP 4xx, dropped connections, deadlines) are
-retried with backoff, within a run and across runs; a permanent refusal is never retried; an
-authentication failure stops the run and marks nothing as sent.
+with the same Message-ID. Temporary failures of a message (SMTP 4xx, dropped connections,
+deadlines) are retried with backoff, within a run and across runs, up to mail.max_attempts; a
+permanent refusal is never retried. A failure that is not the message's (login refused, TLS,
+sender refused, server unreachable) stops the run, marks nothing and counts no attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+from jobs.crashpoints import crash_point
 from recommender.config import Settings
 from recommender.digest.outbox import write_outbox_files
 from recommender.digest.send import SmtpSender
@@ -33,6 +36,8 @@ from recommender.store.outbox import (
 IN_RUN_RETRIES = (1.0, 4.0)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
+# Failures at these stages happen before any message is offered: the server's, not the digest's.
+SERVER_STAGES = frozenset({"connect", "STARTTLS", "AUTH"})
 
 
 @dataclass
@@ -67,20 +72,38 @@ def _sender_address(settings: Settings) -> str:
     return parseaddr(settings.mail.from_)[1] or settings.mail.from_
 
 
+def outbox_file_stem(digest: DigestRow) -> str:
+    """The file name of a digest in the outbox folder: fixed per digest, so a rewrite replaces it."""
+    # The digest's own date, never the run's: a digest written again after a crash (or on
+    # another day) must land on the same file, not beside it.
+    who = re.sub(r"[^A-Za-z0-9._-]", "-", digest.user_id)
+    return f"{digest.created_at:%Y%m%d}-{who}-{digest.id}"
+
+
 def write_to_outbox_folder(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
     """Without an SMTP host: each pending digest becomes an .eml + .html file pair."""
     report = DeliveryReport()
     with store.begin() as conn:
         pending = pending_digests(conn, now)
     for digest in pending:
-        stem = f"{now:%Y%m%d}-{digest.user_id}-{digest.id}"
-        path = write_outbox_files(settings.outbox_dir, stem, digest.message, digest.html)
+        path = write_outbox_files(
+            settings.outbox_dir, outbox_file_stem(digest), digest.message, digest.html
+        )
+        crash_point("deliver.written")
         with store.begin() as conn:
             mark_sent(conn, digest.id, now)
         report.outcomes.append(
             DigestOutcome(digest.id, digest.user_id, digest.recipient, "written", str(path))
         )
     return report
+
+
+class _ServerUnavailable(Exception):
+    """The server could not be reached or would not talk (connect, STARTTLS, AUTH stage)."""
+
+    def __init__(self, error: MailTemporary) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 async def send_pending(
@@ -91,6 +114,7 @@ async def send_pending(
     password: str | None,
     sender_factory: Callable[[], SmtpSender] | None = None,
     sleep: Callable[[float], object] = asyncio.sleep,
+    guard: Callable[[float], None] | None = None,
 ) -> DeliveryReport:
     """Send every pending digest over one reused SMTP connection."""
     report = DeliveryReport()
@@ -103,8 +127,12 @@ async def send_pending(
     async with make_sender() as sender:
         for index, digest in enumerate(pending):
             try:
-                outcome = await _send_one(settings, store, sender, digest, from_addr, now, sleep)
-            except MailAuthError as exc:
+                outcome = await _send_one(
+                    settings, store, sender, digest, from_addr, now, sleep, guard
+                )
+            except (MailAuthError, MailError, _ServerUnavailable) as exc:
+                # Not this digest's fault (login, TLS, sender address, the server is down):
+                # stop, and leave every digest as it was for the next run.
                 report.stopped = str(exc)
                 report.outcomes.extend(
                     DigestOutcome(d.id, d.user_id, d.recipient, "skipped", error=str(exc))
@@ -115,6 +143,12 @@ async def send_pending(
     return report
 
 
+async def _pause(sleep: Callable[[float], object], seconds: float) -> None:
+    result = sleep(seconds)
+    if asyncio.iscoroutine(result):
+        await result
+
+
 async def _send_one(
     settings: Settings,
     store: Store,
@@ -123,10 +157,15 @@ async def _send_one(
     from_addr: str,
     now: datetime,
     sleep: Callable[[float], object],
+    guard: Callable[[float], None] | None,
 ) -> DigestOutcome:
+    """Send one digest, retrying temporary failures in this run; record the result."""
     where = f"smtp {settings.mail.host} -> {digest.recipient}"
     attempts = digest.attempts
     for wait in (*IN_RUN_RETRIES, None):
+        if guard is not None:
+            guard(settings.mail.timeout_seconds)  # never send once another cycle may run
+        crash_point("deliver.sending")
         try:
             await sender.send(digest.message, from_addr, [digest.recipient])
         except MailPermanent as exc:
@@ -135,9 +174,13 @@ async def _send_one(
             return DigestOutcome(
                 digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
             )
-        except MailAuthError:
-            raise
-        except (MailTemporary, MailError) as exc:
+        except MailTemporary as exc:
+            if sender.stage in SERVER_STAGES:
+                # The message was never offered: it counts no attempt against the digest.
+                if wait is None:
+                    raise _ServerUnavailable(exc) from exc
+                await _pause(sleep, wait)
+                continue
             attempts += 1
             with store.begin() as conn:
                 status = mark_temporary_failure(
@@ -152,22 +195,33 @@ async def _send_one(
                 return DigestOutcome(
                     digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
                 )
-            if wait is None or not isinstance(exc, MailTemporary):
+            if wait is None:
                 return DigestOutcome(
                     digest.id, digest.user_id, digest.recipient, "retry", where, str(exc)
                 )
-            result = sleep(wait)
-            if asyncio.iscoroutine(result):
-                await result
+            await _pause(sleep, wait)
             continue
+        crash_point("deliver.accepted")
         with store.begin() as conn:
             mark_sent(conn, digest.id, now)
+        crash_point("deliver.recorded")
         return DigestOutcome(digest.id, digest.user_id, digest.recipient, "sent", where)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def deliver(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
-    """Send (or write to the outbox folder) every pending digest."""
+def deliver(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    *,
+    sleep: Callable[[float], object] = asyncio.sleep,
+    guard: Callable[[float], None] | None = None,
+) -> DeliveryReport:
+    """Send (or write to the outbox folder) every pending digest.
+
+    `guard(seconds)` runs before each send and raises to stop it (the cycle lock was lost);
+    `sleep` is the wait between in-run retries.
+    """
     if not settings.mail.host:
         return write_to_outbox_folder(settings, store, now)
     secret = settings.mail_password()
@@ -183,5 +237,13 @@ def deliver(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
         return SmtpSender(settings.mail, password, tls_context=tls_context)
 
     return asyncio.run(
-        send_pending(settings, store, now, password=password, sender_factory=make_sender)
+        send_pending(
+            settings,
+            store,
+            now,
+            password=password,
+            sender_factory=make_sender,
+            sleep=sleep,
+            guard=guard,
+        )
     )

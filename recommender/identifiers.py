@@ -68,6 +68,10 @@ def normalise_doi(text: str) -> str | None:
     return value if _DOI_SHAPE.match(value) else None
 
 
+# Everything but letters and digits, in any script, separates words.
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _tex_to_words(text: str) -> str:
     text = _TEX_ACCENT.sub(r"\1", text)
     return _TEX_COMMAND.sub(lambda m: _TEX_LETTERS.get(m[1], f" {m[1]} "), text)
@@ -84,10 +88,11 @@ def _spell_greek(char: str) -> str:
 def normalise_title(text: str) -> str:
     """Title reduced for dedupe: no markup, TeX, accents, punctuation or case; single spaces."""
     value = _tex_to_words(clean_text(text))
-    value = "".join(_spell_greek(c) for c in value)
-    value = unicodedata.normalize("NFKD", value)
-    value = "".join(c for c in value if not unicodedata.combining(c)).casefold()
-    value = "".join(c if c.isalnum() else " " for c in value)
+    if not value.isascii():  # most titles are ASCII: skip the per-character work for them
+        value = "".join(_spell_greek(c) for c in value)
+        value = unicodedata.normalize("NFKD", value)
+        value = "".join(c for c in value if not unicodedata.combining(c))
+    value = _NOT_ALNUM.sub(" ", value.casefold())
     return " ".join(value.split())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -69,7 +70,11 @@ def build_message(
 
     msg = EmailMessage(policy=POLICY)
     msg["From"] = from_addr
-    msg["To"] = Address(display_name=" ".join(to_name.split()), addr_spec=to_addr)
+    try:
+        recipient = Address(display_name=" ".join(to_name.split()), addr_spec=to_addr)
+    except (ValueError, MessageError) as exc:  # email's defects are ValueErrors
+        raise ValueError(f"{to_addr!r} is not an ASCII email address ({exc})") from None
+    msg["To"] = recipient
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(date)
     msg.set_raw("Message-ID", message_id)

@@ -33,7 +33,10 @@ class _SamplePaper:
 _PAPERS = [
     _SamplePaper(
         arxiv_id="2206.02369",
-        title="Learning to Break the Loop: Analyzing and Mitigating Repetitions for Neural Text Generation",
+        title=(
+            "Learning to Break the Loop: Analyzing and Mitigating Repetitions for Neural "
+            "Text Generation"
+        ),
         authors=["Jin Xu", "Xiaojiang Liu", "Jianhao Yan", "Deng Cai", "Huayang Li", "Jian Li"],
         doi=None,
         categories=["cs.CL"],

@@ -122,6 +122,11 @@ class SmtpSender:
                 self._drop()  # cancelled or a bug: the protocol state is unknown
                 raise
 
+    @property
+    def stage(self) -> str:
+        """How far the last send got: connect, STARTTLS, AUTH, MAIL FROM, RCPT TO or DATA."""
+        return self._stage
+
     def _connected(self) -> bool:
         return self._smtp is not None and self._smtp.is_connected
 

@@ -101,7 +101,7 @@ class Ranker:
             closeness += config.followed_author_boost * followed
             scores = to_score(closeness)
             scores[removed | (scores <= threshold)] = -np.inf
-            columns = diverse_top_k(
+            columns, shown = diverse_top_k(
                 scores,
                 papers.topics,
                 k,
@@ -109,11 +109,11 @@ class Ranker:
                 config.diversity_depth,
                 config.diversity_pool,
             )
-            picked = np.maximum(columns, 0)
+            columns[shown <= threshold] = -1  # the redundancy discount may cross the threshold
             picks = ChunkPicks(
                 columns=columns,
-                scores=np.take_along_axis(scores, picked, axis=1),
-                followed=np.take_along_axis(followed, picked, axis=1),
+                scores=shown,
+                followed=np.take_along_axis(followed, np.maximum(columns, 0), axis=1),
             )
             liked_topics = [
                 table.topics[[table.row[d.key] for d in p.liked]] for p in chunk

@@ -25,12 +25,13 @@ def top_pool(scores: np.ndarray, size: int) -> np.ndarray:
 
 def diverse_top_k(
     scores: np.ndarray, topics: np.ndarray, k: int, diversity: float, depth: int, factor: int
-) -> np.ndarray:
-    """Column indices (users x k) of the picks, best score first; -1 pads.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Picks (users x k column indices, -1 pads) and their shown scores, best first.
 
-    The first `depth` picks are made by MMR among the best, with value
-    (1 - diversity) * score - diversity * (max topic cosine to a paper already picked);
-    the rest follow the score. Removed papers carry score -inf and are never picked.
+    Shown score = score * (1 - diversity * redundancy), redundancy = the largest topic cosine
+    (floored at 0) to a paper listed above it. The first `depth` picks are greedy (MMR); the
+    rest are ranked against those `depth` only, which keeps k = 100 cheap. Greedy picking only
+    lowers the others' shown scores, so the list comes out sorted. -inf scores are never picked.
     """
     users = scores.shape[0]
     depth = min(depth, k) if diversity > 0 else 0
@@ -38,31 +39,23 @@ def diverse_top_k(
     columns, local = np.unique(pool, return_inverse=True)
     if depth and len(columns) > MAX_GRAM and users > 1:
         half = users // 2  # keep the pool's similarity matrix small
-        parts = (scores[:half], scores[half:])
-        return np.vstack([diverse_top_k(p, topics, k, diversity, depth, factor) for p in parts])
+        parts = [diverse_top_k(p, topics, k, diversity, depth, factor) for p in np.array_split(scores, [half])]
+        return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
     local = local.reshape(pool.shape)
-    pool_scores = np.take_along_axis(scores, pool, axis=1)
-    taken = np.zeros(pool.shape, dtype=bool)
+    value = np.take_along_axis(scores, pool, axis=1).astype(np.float64)
+    shown = np.full(pool.shape, -np.inf)
     if depth:
-        gram = topics[columns] @ topics[columns].T
-        redundancy = np.zeros(pool.shape, dtype=np.float32)
+        gram = np.maximum(topics[columns] @ topics[columns].T, 0.0)
+        redundancy = np.zeros(pool.shape)
+        base = value.copy()
         rows = np.arange(users)
-        for step in range(depth):
-            value = (1 - diversity) * pool_scores - diversity * redundancy
-            value[taken | ~np.isfinite(pool_scores)] = -np.inf
-            best = np.argmax(value, axis=1)  # first maximum: better score, then lower key
-            ok = np.isfinite(value[rows, best])
-            taken[rows[ok], best[ok]] = True
-            similarity = gram[local, local[rows, best][:, None]]
-            redundancy = np.maximum(redundancy, np.where(ok[:, None], similarity, 0.0))
-    # Fill up with the best remaining papers (the pool is in score order).
-    rest = np.argsort(taken, axis=1, kind="stable")  # untaken first, in score order
-    need = k - taken.sum(axis=1, keepdims=True)
-    fill = np.zeros(pool.shape, dtype=bool)
-    np.put_along_axis(fill, rest, np.arange(pool.shape[1]) < need, axis=1)
-    chosen = (taken | fill) & np.isfinite(pool_scores)
-    # Show the picked set best score first (MMR order is not score order); -1 pads.
-    ranked = np.where(chosen, pool_scores, -np.inf)
-    order = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
+        for _ in range(depth):
+            current = np.where(np.isfinite(shown), -np.inf, base * (1 - diversity * redundancy))
+            best = np.argmax(current, axis=1)  # first maximum: better score, then lower key
+            shown[rows, best] = current[rows, best]
+            redundancy = np.maximum(redundancy, gram[local, local[rows, best][:, None]])
+        value = np.where(np.isfinite(shown), shown, base * (1 - diversity * redundancy))
+    order = np.argsort(-value, axis=1, kind="stable")[:, :k]
     picked = np.take_along_axis(pool, order, axis=1)
-    return np.where(np.take_along_axis(chosen, order, axis=1), picked, -1)
+    values = np.take_along_axis(value, order, axis=1)
+    return np.where(np.isfinite(values), picked, -1), values

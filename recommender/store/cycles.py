@@ -17,6 +17,7 @@ class CycleStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # found still 'running' by a later cycle: the process died
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class CycleRow:
 def start_cycle(conn: Connection, holder: str, now: datetime) -> int:
     """Record a cycle as running; returns its id."""
     result = conn.execute(
-        insert(cycles).values(started_at=now, status=CycleStatus.RUNNING.value, holder=holder)
+        insert(cycles)
+        .values(started_at=now, status=CycleStatus.RUNNING.value, holder=holder)
+        .returning(cycles.c.id)
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.scalar_one())
 
 
 def finish_cycle(
@@ -55,11 +58,7 @@ def finish_cycle(
         raise StoreError(f"there is no cycle with id {cycle_id}", "Check the id")
 
 
-def last_cycle(conn: Connection) -> CycleRow | None:
-    """The most recently started cycle, or None before the first."""
-    row = conn.execute(select(cycles).order_by(cycles.c.id.desc()).limit(1)).first()
-    if row is None:
-        return None
+def _cycle(row: Any) -> CycleRow:
     return CycleRow(
         id=row.id,
         started_at=row.started_at,
@@ -68,3 +67,39 @@ def last_cycle(conn: Connection) -> CycleRow | None:
         holder=row.holder,
         report=row.report,
     )
+
+
+def last_cycle(conn: Connection) -> CycleRow | None:
+    """The most recently started cycle, or None before the first."""
+    row = conn.execute(select(cycles).order_by(cycles.c.id.desc()).limit(1)).first()
+    return _cycle(row) if row is not None else None
+
+
+def last_finished_cycle(conn: Connection) -> CycleRow | None:
+    """The most recent cycle that ran to its end ('done' or 'failed'), or None."""
+    statement = (
+        select(cycles)
+        .where(cycles.c.status.in_([CycleStatus.DONE.value, CycleStatus.FAILED.value]))
+        .order_by(cycles.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(statement).first()
+    return _cycle(row) if row is not None else None
+
+
+def close_interrupted_cycles(conn: Connection, now: datetime) -> list[CycleRow]:
+    """Mark every cycle still 'running' as 'interrupted'; returns them as they were.
+
+    Only call it while holding the cycle lock: then no cycle can really be running.
+    """
+    statement = (
+        select(cycles).where(cycles.c.status == CycleStatus.RUNNING.value).order_by(cycles.c.id)
+    )
+    found = [_cycle(row) for row in conn.execute(statement)]
+    if found:
+        conn.execute(
+            update(cycles)
+            .where(cycles.c.id.in_([cycle.id for cycle in found]))
+            .values(status=CycleStatus.INTERRUPTED.value, finished_at=now)
+        )
+    return found

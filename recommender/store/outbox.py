@@ -127,7 +127,8 @@ def create_digest(
         )
     try:
         result = conn.execute(
-            insert(digests).values(
+            insert(digests)
+            .values(
                 user_id=user_id,
                 cycle_id=cycle_id,
                 created_at=now,
@@ -141,8 +142,9 @@ def create_digest(
                 next_attempt_at=None,
                 paper_count=len(items),
             )
+            .returning(digests.c.id)
         )
-        digest_id = int(result.inserted_primary_key[0])
+        digest_id = int(result.scalar_one())
         if items:
             rows = [
                 {

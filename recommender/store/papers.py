@@ -126,7 +126,9 @@ def save_papers(conn: Connection, papers_in: list[Paper], now: datetime) -> Save
             [{"key": r.key, **r.values, "first_seen": now, "last_seen": now} for r in new],
         )
     if changed:
-        assignments = {column: bindparam(f"b_{column}") for column in CONTENT_COLUMNS}
+        assignments: dict[str, Any] = {
+            column: bindparam(f"b_{column}") for column in CONTENT_COLUMNS
+        }
         statement = (
             update(papers)
             .where(papers.c.id == bindparam("b_id"))

@@ -33,15 +33,17 @@ def save_ranker_model(
 ) -> int:
     """Store a fitted model; returns its id."""
     result = conn.execute(
-        insert(ranker_models).values(
+        insert(ranker_models)
+        .values(
             created_at=now,
             params=params,
             corpus_size=corpus_size,
             sklearn_version=sklearn_version,
             blob=blob,
         )
+        .returning(ranker_models.c.id)
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.scalar_one())
 
 
 def latest_ranker_model(conn: Connection) -> RankerModelRow | None:

@@ -108,6 +108,8 @@ def test_http_unsubscribe_without_mailto_has_no_one_click() -> None:
         ({"unsubscribe_url": "https://x.org/\r\nBcc: x@y"}, "unsubscribe_url must be an ASCII"),
         ({"unsubscribe_mailto": "https://x.org"}, "unsubscribe_mailto must be an ASCII mailto"),
         ({"message_id": "no-brackets@x"}, "is not a Message-ID"),
+        ({"to_addr": "zoë@example.org"}, "is not an ASCII email address"),
+        ({"to_addr": "a@b@c"}, "is not an ASCII email address"),
     ],
 )
 def test_rejects_values_that_would_break_headers(changes: dict[str, Any], error: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from recommender.store.outbox import (
     DigestStatus,
     create_digest,
     digest_papers,
+    last_digest_times,
     mark_permanent_failure,
     mark_sent,
     mark_temporary_failure,
@@ -206,6 +208,18 @@ def test_pending_retry_and_failure_flow(store: Store, ids: list[int]) -> None:
         [failed] = recent_digests(conn, "carol", 5)
         assert (failed.status, failed.last_error) == ("failed", "550 no such user")
         assert [d.id for d in recent_digests(conn, None, 2)] == [three, two]
+
+
+def test_last_digest_times_per_user(store: Store, ids: list[int]) -> None:
+    with store.begin() as conn:
+        _digest(conn, "alice", [ids[0]], 1, T0)
+        newest = _digest(conn, "alice", [ids[1]], 2, at(90))
+        _digest(conn, "bob", [ids[0]], 1, at(30))
+        mark_permanent_failure(conn, newest, "550", at(91))  # still counts: its papers are claimed
+    with store.connect() as conn:
+        times = last_digest_times(conn, ["alice", "bob", "carol"])
+    assert times == {"alice": at(90), "bob": at(30)}
+    assert all(value.tzinfo is UTC for value in times.values())
 
 
 def test_marking_an_unknown_digest_is_an_error(store: Store) -> None:

@@ -1,0 +1,159 @@
+"""Behaviour of the ranker on a 20-string corpus: topics, dislikes, mutes, authors, interests."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+from conftest import CORPUS, GALAXIES, OTHER, QUANTUM
+
+from recommender.ranking import (
+    Candidate,
+    FittedText,
+    LikedText,
+    ProfileInput,
+    Ranker,
+    RankerConfig,
+    is_stale,
+)
+
+
+def pool(texts: list[str], prefix: str, authors: tuple[str, ...] = ()) -> list[Candidate]:
+    """Candidates named prefix0, prefix1, ..."""
+    return [Candidate(f"{prefix}{i}", t, authors) for i, t in enumerate(texts)]
+
+
+CANDIDATES = pool(QUANTUM, "q") + pool(GALAXIES, "g") + pool(OTHER, "o")
+
+
+def liked(*texts: str) -> list[LikedText]:
+    """Liked papers with keys l0, l1, ..."""
+    return [LikedText(f"l{i}", t) for i, t in enumerate(texts)]
+
+
+def keys(result: list) -> list[str]:
+    """The paper keys of a ranked list."""
+    return [p.paper_key for p in result]
+
+
+def test_liked_topic_ranks_first(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", liked("logical qubits and surface code error correction"))
+    ranked = ranker.rank(fitted, [user], CANDIDATES, k=5)["u"]
+    assert [k[0] for k in keys(ranked)[:3]] == ["q", "q", "q"]
+    assert ranked[0].paper_key in {"q0", "q2"}
+    assert all(0.0 < p.score < 1.0 and math.isfinite(p.score) for p in ranked)
+    assert [p.score for p in ranked] == sorted((p.score for p in ranked), reverse=True)
+
+
+def test_reasons_name_terms_and_nearest_liked_paper(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", liked("dark matter halos", "surface code qubits"))
+    top = ranker.rank(fitted, [user], CANDIDATES, k=1)["u"][0]
+    kinds = {r.kind: r for r in top.reasons}
+    assert set(kinds) >= {"terms", "nearest_liked"}
+    assert kinds["terms"].terms and all(t in CANDIDATES_TEXT[top.paper_key] for t in kinds["terms"].terms)
+    expected = "l0" if top.paper_key.startswith("g") else "l1"
+    assert kinds["nearest_liked"].paper_key == expected
+
+
+CANDIDATES_TEXT = {c.key: c.text for c in CANDIDATES}
+
+
+def test_dislike_lowers_a_paper(ranker: Ranker, fitted: FittedText) -> None:
+    likes = liked("quantum qubits", "galaxy dark matter")
+    plain = ranker.rank(fitted, [ProfileInput("u", likes)], CANDIDATES, k=20)["u"]
+    dislike = [LikedText("d", "galaxy formation cosmological simulations dark matter")]
+    pushed = ranker.rank(fitted, [ProfileInput("u", likes, dislike)], CANDIDATES, k=20)["u"]
+    before = {p.paper_key: p.score for p in plain}
+    after = {p.paper_key: p.score for p in pushed}
+    assert after.get("g0", 0.0) < before["g0"]
+    assert keys(pushed).index("g0") > keys(plain).index("g0") if "g0" in after else True
+
+
+def test_muted_keyword_and_author_remove_candidates(ranker: Ranker, fitted: FittedText) -> None:
+    candidates = [*CANDIDATES, Candidate("by-smith", QUANTUM[0] + " again", ("J. Smith",))]
+    user = ProfileInput(
+        "u",
+        liked("quantum qubits surface codes"),
+        muted_keywords=["Superconducting"],
+        muted_authors=["j smith"],
+    )
+    ranked = keys(ranker.rank(fitted, [user], candidates, k=25)["u"])
+    assert "q1" not in ranked and "q4" not in ranked  # both say "superconducting"
+    assert "by-smith" not in ranked
+    assert "q0" in ranked
+
+
+def test_followed_author_boosts(ranker: Ranker, fitted: FittedText) -> None:
+    candidates = [*CANDIDATES[:5], Candidate("ada", OTHER[4], ("Ada Lovelace",))]
+    base = ProfileInput("u", liked("quantum qubits surface codes"))
+    follow = ProfileInput("v", base.liked, followed_authors=["ada  LOVELACE"])
+    result = ranker.rank(fitted, [base, follow], candidates, k=6)
+    before = {p.paper_key: p.score for p in result["u"]}
+    after = {p.paper_key: p for p in result["v"]}
+    # An off-topic paper: last (or unranked) without the follow, above two on-topic ones with it.
+    assert before.get("ada", 0.0) < after["ada"].score
+    assert keys(result["v"]).index("ada") < keys(result["u"]).index("ada") if "ada" in before else True
+    assert keys(result["v"]).index("ada") <= 3
+    reason = next(r for r in after["ada"].reasons if r.kind == "followed_author")
+    assert reason.terms == ["Ada Lovelace"]
+
+
+def test_keywords_alone_make_a_profile(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", [], keywords={"galaxy": 1.0})
+    ranked = ranker.rank(fitted, [user], CANDIDATES, k=3)["u"]
+    assert keys(ranked) and all(k.startswith("g") for k in keys(ranked))
+    assert any(r.kind == "keyword" and r.terms == ["galaxy"] for r in ranked[0].reasons)
+
+
+def test_two_interests_both_reach_the_top_k(ranker: Ranker, fitted: FittedText) -> None:
+    # Four likes on qubits, one on galaxies: the galaxies must still show up in the top 5.
+    likes = liked(*QUANTUM[:4], GALAXIES[0])
+    ranked = keys(ranker.rank(fitted, [ProfileInput("u", likes)], pool(QUANTUM, "q") + pool(GALAXIES[1:], "g") + pool(OTHER, "o"), k=5)["u"])
+    assert any(k.startswith("q") for k in ranked) and any(k.startswith("g") for k in ranked)
+
+
+def test_no_likes_no_keywords_gives_an_empty_list(ranker: Ranker, fitted: FittedText) -> None:
+    empty = ProfileInput("u", [], disliked=[LikedText("d", QUANTUM[0])])
+    assert ranker.rank(fitted, [empty], CANDIDATES, k=5) == {"u": []}
+
+
+def test_threshold_keeps_only_higher_scores(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", liked("quantum qubits surface codes"))
+    everything = ranker.rank(fitted, [user], CANDIDATES, k=20)["u"]
+    cut = 0.5
+    kept = ranker.rank(fitted, [user], CANDIDATES, k=20, threshold=cut)["u"]
+    assert keys(kept) == [p.paper_key for p in everything if p.score > cut]
+    assert 0 < len(kept) < len(everything)
+    with pytest.raises(ValueError, match="threshold"):
+        ranker.rank(fitted, [user], CANDIDATES, k=5, threshold=1.5)
+
+
+def test_score_does_not_depend_on_the_other_candidates(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", liked("quantum qubits surface codes"))
+    alone = ranker.rank(fitted, [user], CANDIDATES[:1], k=1)["u"][0].score
+    among = {p.paper_key: p.score for p in ranker.rank(fitted, [user], CANDIDATES, k=20)["u"]}
+    assert among["q0"] == pytest.approx(alone)
+
+
+def test_fitted_text_pickles_and_reports_params(fitted: FittedText) -> None:
+    copy = pickle.loads(pickle.dumps(fitted))
+    assert copy.corpus_size == len(CORPUS)
+    params = copy.params()
+    assert params["corpus_size"] == len(CORPUS) and params["config"]["weighting"] == "bm25"
+    assert (copy.terms(["qubits"]) != fitted.terms(["qubits"])).nnz == 0
+
+
+def test_staleness_rule() -> None:
+    assert not is_stale(1000, 1200)
+    assert is_stale(1000, 1201)
+    assert is_stale(1000, 700)
+    assert is_stale(1000, 1100, growth=0.05)
+
+
+def test_tfidf_weighting_and_bigrams_also_rank(fitted: FittedText) -> None:
+    ranker = Ranker(RankerConfig(weighting="tfidf", ngram_max=2))
+    model = ranker.fit(CORPUS)
+    assert any(" " in term for term in model.feature_names())
+    user = ProfileInput("u", liked("dark matter halos in galaxy simulations"))
+    assert keys(ranker.rank(model, [user], CANDIDATES, k=1)["u"])[0].startswith("g")

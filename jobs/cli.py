@@ -12,6 +12,7 @@ from jobs.cli_app import app
 from jobs.commands import (  # noqa: F401  (importing registers the commands)
     config_commands,
     cycle_commands,
+    evaluate_commands,
     library_commands,
     paper_commands,
     web_commands,

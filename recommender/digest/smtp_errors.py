@@ -104,7 +104,9 @@ def mail_error(
                 f"{where} dropped the connection while sending to {who}", DUPLICATE_HINT
             )
         if stage == "connect":
-            return MailTemporary(f"cannot connect to {where}: {exc}", RETRY_HINT)
+            cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+            return MailTemporary(f"cannot connect to {where}: {reason}", RETRY_HINT)
         return MailTemporary(f"{where} dropped the connection during {stage}", RETRY_HINT)
     detail = exc.message if isinstance(exc, SMTPException) else str(exc)
     if stage == "AUTH":

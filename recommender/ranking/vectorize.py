@@ -55,7 +55,8 @@ class FittedText:
 
     def topics(self, terms: sp.csr_matrix) -> np.ndarray:
         """Unit-length topic (LSA) vectors of weighted term vectors."""
-        return normalize(np.asarray(terms @ self.basis.T, dtype=np.float32))
+        projected = np.asarray(terms @ self.basis.T, dtype=np.float32)
+        return normalize(projected) if projected.shape[0] else projected
 
     def feature_names(self) -> np.ndarray:
         """The vocabulary, indexed like the term vectors' columns."""
@@ -80,7 +81,9 @@ def weigh(
     else:
         weighted.data = 1 + np.log(counts.data)
     weighted = weighted @ sp.diags(idf)
-    return normalize(weighted).astype(np.float32).tocsr()
+    if weighted.shape[0]:
+        weighted = normalize(weighted)
+    return weighted.astype(np.float32).tocsr()
 
 
 def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from recommender.errors import CycleLocked
 from recommender.store.engine import Store
@@ -116,6 +116,12 @@ def acquire_lock(store: Store, name: str, holder: str, now: datetime, ttl_second
         if row is not None:
             raise _locked(row.holder, row.acquired_at)
     raise _locked("an unknown holder", now)
+
+
+def current_lease(conn: Connection, name: str) -> Lease | None:
+    """Who holds the lock `name` now (its lease may have expired), or None when it is free."""
+    row = conn.execute(select(locks).where(locks.c.name == name)).first()
+    return Lease(name, row.holder, row.acquired_at, row.expires_at) if row else None
 
 
 def renew_lock(store: Store, lease: Lease, now: datetime, ttl_seconds: float) -> Lease:

@@ -1,0 +1,54 @@
+"""`papersift evaluate [USER]`: would the current settings have predicted your recent likes?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
+from jobs.context import open_settings, open_store_for
+from jobs.evaluate import CUTOFFS, evaluate_user
+from jobs.library import sync_config_likes
+from recommender.errors import InputError
+
+
+@command("evaluate")
+def evaluate(
+    user: Annotated[str | None, typer.Argument(help="A user id; default: every user.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Hold out each user's most recent likes and see where the ranker puts them.
+
+    The profile is built from the older likes; the held-out papers are ranked among the other
+    papers stored from the same period. Nothing is stored or sent.
+
+    Example: papersift evaluate alice
+    """
+    settings = open_settings(config)
+    users = [settings.user(user)] if user else list(settings.users)
+    problems: list[str] = []
+    store = open_store_for(settings)
+    try:
+        problems += sync_config_likes(settings, store, now_utc())
+        for account in users:
+            try:
+                with err.status(f"Evaluating {account.id}…"):
+                    result = evaluate_user(settings, store, account, now_utc())
+            except InputError as exc:
+                problems.append(str(exc))
+                continue
+            rows = [[h.rank, h.title[:90]] for h in sorted(result.held_out, key=lambda h: h.rank)]
+            out.print(
+                table(
+                    f"{account.id}: {len(result.held_out)} most recent likes held out, profile from "
+                    f"{result.training_likes} older ones",
+                    [f"rank of {result.pool_size}", "held-out like"],
+                    rows,
+                )
+            )
+            recalls = ", ".join(f"recall@{k} {result.recall_at(k):.0%}" for k in CUTOFFS)
+            out.print(f"{recalls}\n→ {result.interpretation()}")
+    finally:
+        store.close()
+    finish(problems)

@@ -15,6 +15,7 @@ from jobs.commands import (  # noqa: F401  (importing registers the commands)
     evaluate_commands,
     library_commands,
     paper_commands,
+    status_commands,
     web_commands,
 )
 

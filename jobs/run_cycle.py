@@ -1,31 +1,42 @@
 """One full cycle: refresh feeds -> score unsent papers -> store digests -> send -> record.
 
 Holds the database cycle lock for its whole length, so two cycles never run at once (the
-scheduler plus a manual run, or two machines on one PostgreSQL). Re-running is harmless:
-papers already in a digest are never picked again, and stored digests are sent, not rebuilt.
+scheduler plus a manual run, or two machines on one PostgreSQL); a background thread renews
+the lease, and no mail is sent once it might be lost. Re-running is harmless: papers already
+in a digest are never picked again, and stored digests are sent, not rebuilt. A cycle killed
+half-way is found 'running' by the next one, closed as 'interrupted' and completed.
 """
 
 from __future__ import annotations
 
-import os
-import socket
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from jobs import refresh_feeds
+from jobs.alerts import HEALTH_KEY, Health, find_problems, load_health, queue_alert
 from jobs.compose import ComposeReport, compose
+from jobs.crashpoints import crash_point
 from jobs.deliver import DeliveryReport, deliver
 from jobs.library import sync_config_likes
 from jobs.refresh_feeds import RefreshReport
 from recommender.config import Settings
-from recommender.store.cycles import CycleStatus, finish_cycle, start_cycle
+from recommender.store.cycles import (
+    CycleStatus,
+    close_interrupted_cycles,
+    finish_cycle,
+    latest_start,
+    start_cycle,
+)
 from recommender.store.engine import Store
-from recommender.store.locks import hold_lock
+from recommender.store.locks import LeaseKeeper, hold_lock, process_holder
 
 CYCLE_LOCK = "cycle"
-# The lock is a lease: a cycle killed with SIGKILL frees it after this long at the latest.
-LOCK_TTL_SECONDS = 15 * 60
+# The lock is a lease renewed every LOCK_RENEW_SECONDS. A holder killed with SIGKILL on this
+# host is taken over at once (its pid is gone); one on another host after the TTL.
+LOCK_TTL_SECONDS = 120.0
+LOCK_RENEW_SECONDS = 20.0
 
 
 @dataclass
@@ -37,6 +48,9 @@ class CycleReport:
     compose: ComposeReport
     delivery: DeliveryReport
     problems: list[str] = field(default_factory=list)
+    interrupted: list[int] = field(default_factory=list)  # earlier cycles found unfinished
+    taken_from: str | None = None  # the dead holder whose lock this cycle took over
+    alert_id: int | None = None  # the admin alert this cycle queued, if any
 
     @property
     def failed(self) -> bool:
@@ -61,7 +75,12 @@ class CycleReport:
 
 def holder_name() -> str:
     """Who holds the lock: host and process id, shown to a second cycle that has to wait."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return process_holder()
+
+
+def _merge(report: DeliveryReport, later: DeliveryReport) -> None:
+    report.outcomes.extend(later.outcomes)
+    report.stopped = report.stopped or later.stopped
 
 
 def run(
@@ -74,26 +93,77 @@ def run(
     refresh: bool = True,
     lock_wait: float = 0,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], object] = asyncio.sleep,
 ) -> CycleReport:
     """Run one cycle for `users` (default: everyone) and return what happened."""
     chosen = [settings.user(u) for u in users] if users else list(settings.users)
-    with hold_lock(store, CYCLE_LOCK, holder_name(), clock, LOCK_TTL_SECONDS, lock_wait):
+    holder = holder_name()
+    with (
+        hold_lock(store, CYCLE_LOCK, holder, clock, LOCK_TTL_SECONDS, lock_wait) as lease,
+        LeaseKeeper(store, lease, clock, LOCK_TTL_SECONDS, LOCK_RENEW_SECONDS) as keeper,
+    ):
+        crash_point("cycle.locked")
         with store.begin() as conn:
-            cycle_id = start_cycle(conn, holder_name(), now)
+            # We hold the lock, so a cycle still 'running' is one whose process died.
+            interrupted = close_interrupted_cycles(conn, now)
+            # Cycles must see time move forward in lock order: a paper this cycle stores is
+            # offered only if first seen after the user's last digest (stamped with an
+            # earlier cycle's `now`). A cycle that read the clock, then waited for the lock
+            # behind a later-started one, would otherwise hide its new papers for good.
+            previous = latest_start(conn)
+            if previous is not None and now <= previous:
+                now = previous + timedelta(microseconds=1)
+            cycle_id = start_cycle(conn, holder, now)
+        crash_point("cycle.started")
+        health = load_health(store)
         status = CycleStatus.FAILED
         report = CycleReport(cycle_id, RefreshReport(), ComposeReport(), DeliveryReport())
+        report.interrupted = [cycle.id for cycle in interrupted]
+        report.taken_from = lease.taken_from
         try:
             # Digests stored by an earlier, interrupted cycle go out first, before new ones.
-            report.delivery = deliver(settings, store, now)
+            report.delivery = deliver(settings, store, now, sleep=sleep, guard=keeper.check)
             if refresh:
-                report.refresh = refresh_feeds.run(settings, store, now, due_only=due_only)
+                report.refresh = refresh_feeds.run(
+                    settings,
+                    store,
+                    now,
+                    due_only=due_only,
+                    on_feed=lambda _outcome: crash_point("refresh.feed"),
+                )
             report.problems = sync_config_likes(settings, store, now)
             report.compose = compose(settings, store, chosen, cycle_id, now)
-            later = deliver(settings, store, now)
-            report.delivery.outcomes.extend(later.outcomes)
-            report.delivery.stopped = report.delivery.stopped or later.stopped
+            # Once sending stopped (login refused, server down), the rest waits for the next run.
+            if not report.delivery.stopped:
+                _merge(
+                    report.delivery, deliver(settings, store, now, sleep=sleep, guard=keeper.check)
+                )
+            report.alert_id = _alert(settings, store, cycle_id, health, report, now)
+            if report.alert_id is not None and not report.delivery.stopped:
+                _merge(
+                    report.delivery, deliver(settings, store, now, sleep=sleep, guard=keeper.check)
+                )
             status = CycleStatus.DONE
+            crash_point("cycle.finishing")
         finally:
+            record = {
+                "summary": report.summary(),
+                "stopped": report.delivery.stopped,
+                HEALTH_KEY: health.to_json(),
+            }
             with store.begin() as conn:
-                finish_cycle(conn, cycle_id, status, {"summary": report.summary()}, clock())
+                finish_cycle(conn, cycle_id, status, record, clock())
     return report
+
+
+def _alert(
+    settings: Settings,
+    store: Store,
+    cycle_id: int,
+    health: Health,
+    report: CycleReport,
+    now: datetime,
+) -> int | None:
+    """Queue one admin alert with the problems found now and not mailed before."""
+    problems = find_problems(settings, store, health, report.delivery.stopped, now)
+    return queue_alert(settings, store, cycle_id, problems, health, now)

@@ -239,6 +239,11 @@ class MailSettings(_Section):
                 f"security = 'none' sends mail in plain text; it is only allowed to a loopback "
                 f"host, not {self.host!r}. Use 'starttls' or 'tls'"
             )
+        if self.host and self.security == "none" and self.username:
+            raise ValueError(
+                "security = 'none' would send the password unencrypted. Use 'starttls' or "
+                "'tls', or remove username for a local relay"
+            )
         if self.password_env and self.password_file:
             raise ValueError("give either password_env or password_file, not both")
         return self

@@ -57,13 +57,20 @@ def run(
         rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
     columns = ["user", "candidates scored", "papers sent", "best score", "status", "digest went to"]
     out.print(table("Digests", columns, rows))
+    composed = {c.digest_id for c in report.compose.outcomes} | {report.alert_id}
     earlier = [
         o
         for o in report.delivery.outcomes
-        if o.digest_id not in {c.digest_id for c in report.compose.outcomes}
+        if o.digest_id not in composed and o.status in ("sent", "written")
     ]
+    if report.alert_id is not None:
+        out.print(f"Queued an alert for the admin ({settings.admin.email}) about new problems.")
     if earlier:
         out.print(f"Also delivered {len(earlier)} digest(s) left from an earlier cycle.")
+    if report.interrupted:
+        cycles = ", ".join(str(cycle_id) for cycle_id in report.interrupted)
+        taken = f" (its process {report.taken_from} is gone)" if report.taken_from else ""
+        out.print(f"Completed what interrupted cycle(s) {cycles} left undone{taken}.")
     problems = list(report.problems)
     problems += [f"feed {o.name}: {o.error}" for o in report.refresh.failed]
     problems += [f"{o.user_id}: {o.error}" for o in report.compose.outcomes if o.status == "failed"]

@@ -49,8 +49,7 @@ def web(
     Example: papersift web --host 127.0.0.1 --port 8080
     """
     settings = open_settings(config)
-    # Like the scheduler, a long-running server never migrates on its own.
-    store = open_store_for(settings, migrate=False)
+    store = open_store_for(settings)
     try:
         app = create_app(settings, store, now_utc)
         out.print(f"Serving on http://{host}:{port} (press Ctrl+C to stop)")

@@ -85,6 +85,21 @@ class RankerConfig(BaseModel):
     diversity_pool: int = Field(
         default=3, ge=1, description="MMR chooses among the best pool * depth papers."
     )
+    interest_topics: int = Field(
+        default=50,
+        ge=1,
+        description="Corpus-wide topic clusters used to split a library into interests.",
+    )
+    interest_min_share: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="A topic holding at least this share of a user's likes is an interest "
+        "whose best candidate is guaranteed a place in the top k.",
+    )
+    interest_slots: int = Field(
+        default=3, ge=0, description="At most this many guaranteed places (and at most k/2)."
+    )
     user_chunk: int = Field(
         default=1024, ge=1, description="Users scored together; bounds memory for 100k users."
     )

@@ -11,6 +11,7 @@ from recommender.models import ScoredPaper
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.explain import ChunkPicks, PaperView, explain_chunk
 from recommender.ranking.inputs import Candidate, ProfileInput, normalise_author
+from recommender.ranking.interests import interest_picks, reserve_slots
 from recommender.ranking.profile import build_profiles, document_table
 from recommender.ranking.score import PaperVectors, relative_closeness, to_score
 from recommender.ranking.select import diverse_top_k
@@ -69,6 +70,11 @@ class Ranker:
         papers = PaperVectors.of(fitted, fitted.terms([c.text for c in ordered]))
         reference = PaperVectors.of(fitted, fitted.reference_terms)
         table = document_table(fitted, profiles)
+        labels = (
+            np.argmax(table.topics @ fitted.centroids.T, axis=1)
+            if len(table.topics)
+            else np.zeros(0, dtype=int)
+        )
         column = {key: i for i, key in enumerate(keys)}
         by_author: dict[str, list[int]] = {}
         for i, c in enumerate(ordered):
@@ -110,6 +116,17 @@ class Ranker:
                 config.diversity_pool,
             )
             columns[shown <= threshold] = -1  # the redundancy discount may cross the threshold
+            shown[columns < 0] = -np.inf
+            liked_rows = [np.array([table.row[d.key] for d in p.liked], dtype=int) for p in chunk]
+            wanted = interest_picks(
+                liked_rows,
+                labels,
+                table.topics,
+                papers.topics,
+                np.isfinite(scores),
+                config.interest_min_share,
+            )
+            columns, shown = reserve_slots(columns, shown, wanted, scores, config.interest_slots)
             picks = ChunkPicks(
                 columns=columns,
                 scores=shown,

@@ -52,8 +52,12 @@ def diverse_top_k(
         for _ in range(depth):
             current = np.where(np.isfinite(shown), -np.inf, base * (1 - diversity * redundancy))
             best = np.argmax(current, axis=1)  # first maximum: better score, then lower key
-            shown[rows, best] = current[rows, best]
-            redundancy = np.maximum(redundancy, gram[local, local[rows, best][:, None]])
+            live = np.isfinite(current[rows, best])  # rows with nothing left pick nothing
+            if not live.any():
+                break
+            shown[rows[live], best[live]] = current[rows[live], best[live]]
+            similarity = gram[local, local[rows, best][:, None]]
+            redundancy = np.where(live[:, None], np.maximum(redundancy, similarity), redundancy)
         value = np.where(np.isfinite(shown), shown, base * (1 - diversity * redundancy))
     order = np.argsort(-value, axis=1, kind="stable")[:, :k]
     picked = np.take_along_axis(pool, order, axis=1)

@@ -13,6 +13,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from recommender.ranking.config import RankerConfig
+from recommender.ranking.interests import fit_centroids
 
 # Two or more word characters, hyphens allowed inside: "state-of-the-art", "h-index", "gpt4".
 TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"
@@ -30,6 +31,7 @@ class FittedText:
     damping: np.ndarray  # (d,) float32, how much of each topic direction the term view drops
     reference_terms: sp.csr_matrix  # unit term vectors of a corpus sample
     reference_topics: np.ndarray  # unit topic vectors of the same sample
+    centroids: np.ndarray  # unit topic centroids that label a user's interests
     corpus_size: int
 
     def params(self) -> dict[str, Any]:
@@ -133,7 +135,10 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
         damping=damping,
         reference_terms=terms[sample],
         reference_topics=np.zeros((0, dims), np.float32),
+        centroids=np.zeros((0, dims), np.float32),
         corpus_size=n,
     )
     fitted.reference_topics = fitted.topics(fitted.reference_terms)
+    topics = fitted.topics(terms)
+    fitted.centroids = fit_centroids(topics, config.interest_topics, config.random_state)
     return fitted

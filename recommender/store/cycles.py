@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from recommender.errors import StoreError
 from recommender.store.tables import cycles
@@ -85,6 +85,11 @@ def last_finished_cycle(conn: Connection) -> CycleRow | None:
     )
     row = conn.execute(statement).first()
     return _cycle(row) if row is not None else None
+
+
+def latest_start(conn: Connection) -> datetime | None:
+    """When the most recent cycle started (the latest `now` any cycle ran with), or None."""
+    return conn.execute(select(func.max(cycles.c.started_at))).scalar()
 
 
 def close_interrupted_cycles(conn: Connection, now: datetime) -> list[CycleRow]:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
-from web_support import T0, Clock, feedback_rows, make_settings
+from web_support import T0, Clock, ServerThread, feedback_rows, loopback_socket, make_settings
 
 from recommender.identifiers import paper_key
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
@@ -66,47 +62,18 @@ def load_papers() -> list[Paper]:
     return papers
 
 
-class ServerThread:
-    """uvicorn serving an app on an already bound loopback socket, in a daemon thread."""
-
-    def __init__(self, app: object, sock: socket.socket) -> None:
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")  # type: ignore[arg-type]
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store, LinkSigner, list[Paper]]]:
     """A seeded store, served over real HTTP: (base URL, store, signer, papers)."""
     _require_chromium()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = make_settings(tmp_path, base_url=base_url)
     signer = LinkSigner(["browser-test-secret"], timedelta(days=60))
     papers = load_papers()
     seed(store, papers, signer, base_url)
-    try:
-        with ServerThread(create_app(settings, store, Clock(), signer=signer), sock):
-            yield base_url, store, signer, papers
-    finally:
-        sock.close()
+    with ServerThread(create_app(settings, store, Clock(), signer=signer), sock):
+        yield base_url, store, signer, papers
 
 
 def seed(store: Store, papers: list[Paper], signer: LinkSigner, base_url: str) -> None:

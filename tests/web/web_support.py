@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from sqlalchemy import select
 
 from recommender.config import Settings, settings_from_dict
@@ -125,3 +129,44 @@ def give_feedback(
         if paper is None:
             raise LookupError(key)
         set_feedback(conn, user, paper.id, kind, origin, at)
+
+
+def loopback_socket() -> socket.socket:
+    """A socket bound to 127.0.0.1 on a free port, for a server to take over."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class ServerThread:
+    """uvicorn serving an app over real HTTP on a bound loopback socket, in a daemon thread."""
+
+    def __init__(self, app: object, sock: socket.socket, **options: Any) -> None:
+        # uvicorn takes the socket over; this object closes it once the server has stopped.
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            **options,
+        )
+        self.server = uvicorn.Server(config)
+        self.sock = sock
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

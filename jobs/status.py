@@ -1,0 +1,181 @@
+"""Status: what the last cycle did, when the next runs, the outbox, each feed and user's health.
+
+Pure gathering into a `StatusReport`; `papersift status` prints it (or its JSON). It only reads,
+so it answers at once even while a cycle runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jobs.run_cycle import CYCLE_LOCK
+from jobs.scheduler import user_trigger
+from recommender.config import Settings
+from recommender.store.cycles import last_cycle
+from recommender.store.engine import Store
+from recommender.store.feeds import all_feed_states
+from recommender.store.health import digest_counts, latest_digest_states
+from recommender.store.locks import current_lease
+from recommender.store.users import all_user_states
+
+
+@dataclass(frozen=True)
+class CycleInfo:
+    """The most recent cycle."""
+
+    id: int
+    status: str  # running | done | failed | interrupted
+    started_at: datetime
+    finished_at: datetime | None
+    holder: str
+    summary: str
+    stopped: str  # why sending stopped, if it did
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds the cycle lock right now."""
+
+    holder: str
+    since: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NextCycle:
+    """The earliest next fire time of the users' schedules, and whose it is."""
+
+    at: datetime
+    users: list[str]
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One configured feed."""
+
+    name: str
+    kind: str
+    last_fetch: datetime | None
+    last_success: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class UserHealth:
+    """A user who is not getting digests as usual."""
+
+    user_id: str
+    email: str
+    state: str  # paused | unsubscribed | bouncing | retrying
+    detail: str = ""
+
+
+@dataclass
+class StatusReport:
+    """Everything `papersift status` shows."""
+
+    now: datetime
+    last_cycle: CycleInfo | None = None
+    running: LockInfo | None = None
+    next_cycle: NextCycle | None = None
+    outbox: dict[str, int] = field(default_factory=dict)
+    alerts: dict[str, int] = field(default_factory=dict)
+    feeds: list[FeedHealth] = field(default_factory=list)
+    users: list[UserHealth] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """No failing feed, no user bouncing, the last cycle finished and sent everything."""
+        return not (
+            any(f.consecutive_failures for f in self.feeds)
+            or any(u.state in ("bouncing", "retrying") for u in self.users)
+            or (self.last_cycle is not None and self.last_cycle.status in ("failed", "interrupted"))
+            or (self.last_cycle is not None and self.last_cycle.stopped)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO 8601 strings)."""
+        return _jsonable({**asdict(self), "healthy": self.healthy})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def next_cycle(settings: Settings, now: datetime) -> NextCycle | None:
+    """When the scheduler fires next, over every user's cron schedule and time zone."""
+    times: dict[str, datetime] = {}
+    for user in settings.users:
+        fire = user_trigger(user).get_next_fire_time(None, now)
+        if fire is not None:
+            times[user.id] = fire.astimezone(UTC)
+    if not times:
+        return None
+    earliest = min(times.values())
+    return NextCycle(earliest, sorted(u for u, t in times.items() if t == earliest))
+
+
+def gather_status(settings: Settings, store: Store, now: datetime) -> StatusReport:
+    """Read everything the status shows; writes nothing."""
+    report = StatusReport(now=now, next_cycle=next_cycle(settings, now))
+    with store.connect() as conn:
+        cycle = last_cycle(conn)
+        lease = current_lease(conn, CYCLE_LOCK)
+        report.outbox, report.alerts = digest_counts(conn)
+        states = {state.name: state for state in all_feed_states(conn)}
+        latest = latest_digest_states(conn)
+        switches = all_user_states(conn)
+    if cycle is not None:
+        record = cycle.report or {}
+        report.last_cycle = CycleInfo(
+            cycle.id,
+            cycle.status.value,
+            cycle.started_at,
+            cycle.finished_at,
+            cycle.holder,
+            str(record.get("summary", "")),
+            str(record.get("stopped", "")),
+        )
+    if lease is not None:
+        report.running = LockInfo(lease.holder, lease.acquired_at, lease.expires_at)
+    for feed in settings.feeds:
+        state = states.get(feed.name)
+        report.feeds.append(
+            FeedHealth(
+                feed.name,
+                feed.kind,
+                state.last_fetch_at if state else None,
+                state.last_success_at if state else None,
+                state.error_count if state else 0,
+                state.last_error if state else None,
+            )
+        )
+    for user in settings.users:
+        switch = switches.get(user.id)
+        digest = latest.get(user.id)
+        if switch is not None and switch.unsubscribed:
+            report.users.append(UserHealth(user.id, user.email, "unsubscribed"))
+        elif switch is not None and switch.paused:
+            report.users.append(UserHealth(user.id, user.email, "paused"))
+        elif digest is not None and digest.status == "failed":
+            report.users.append(
+                UserHealth(user.id, user.email, "bouncing", digest.last_error or "")
+            )
+        elif digest is not None and digest.status == "pending" and digest.attempts:
+            when = (
+                f"next try {digest.next_attempt_at:%Y-%m-%d %H:%M} UTC; "
+                if digest.next_attempt_at
+                else ""
+            )
+            detail = f"{digest.attempts} attempt(s), {when}{digest.last_error or ''}"
+            report.users.append(UserHealth(user.id, user.email, "retrying", detail))
+    return report

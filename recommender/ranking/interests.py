@@ -1,0 +1,74 @@
+"""Several interests per user: a minority topic of a library keeps a slot in the top k.
+
+Liked papers are labelled by the nearest of a few corpus-wide topic centroids (k-means on the
+LSA space, fitted once). Each label holding at least `interest_min_share` of a user's likes is
+an interest; the best candidate for each interest (topic cosine to that interest's mean) is
+guaranteed a place among the k, replacing the lowest picks, so one topic cannot fill the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.preprocessing import normalize
+
+
+def fit_centroids(topics: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Unit topic centroids of the corpus (k-means in the LSA space)."""
+    count = max(1, min(count, topics.shape[0] // 5))
+    model = MiniBatchKMeans(count, random_state=seed, n_init=3, batch_size=4096)
+    return normalize(model.fit(topics).cluster_centers_).astype(np.float32)
+
+
+def interest_picks(
+    liked: Sequence[np.ndarray],
+    labels: np.ndarray,
+    doc_topics: np.ndarray,
+    paper_topics: np.ndarray,
+    allowed: np.ndarray,
+    min_share: float,
+) -> list[list[int]]:
+    """Per user: the best allowed candidate column of each of its interests (none if one)."""
+    rows, members = [], []
+    for user, docs in enumerate(liked):
+        if len(docs) < 2:
+            continue
+        found, counts = np.unique(labels[docs], return_counts=True)
+        if len(found) < 2:
+            continue
+        for label, count in zip(found, counts, strict=True):
+            if count >= min_share * len(docs):
+                rows.append(user)
+                members.append(docs[labels[docs] == label])
+    out: list[list[int]] = [[] for _ in liked]
+    if not rows:
+        return out
+    profiles = normalize(np.vstack([doc_topics[m].mean(axis=0) for m in members]))
+    closeness = profiles @ paper_topics.T
+    closeness[~allowed[rows]] = -np.inf
+    best = np.argmax(closeness, axis=1)
+    for user, column, value in zip(rows, best, closeness[np.arange(len(rows)), best], strict=True):
+        if np.isfinite(value) and column not in out[user]:
+            out[user].append(int(column))
+    return out
+
+
+def reserve_slots(
+    columns: np.ndarray, shown: np.ndarray, wanted: list[list[int]], scores: np.ndarray, slots: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put each user's interest picks in its list (replacing its lowest), re-sorted by score."""
+    columns, shown = columns.copy(), shown.copy()
+    k = columns.shape[1]
+    for user, extra in enumerate(wanted):
+        missing = [c for c in extra if c not in set(columns[user].tolist())][: min(slots, k // 2)]
+        if not missing:
+            continue
+        filled = int((columns[user] >= 0).sum())
+        start = min(filled, k - len(missing))
+        columns[user, start : start + len(missing)] = missing
+        shown[user, start : start + len(missing)] = scores[user, missing]
+        order = np.lexsort((np.where(columns[user] >= 0, columns[user], 1 << 30), -shown[user]))
+        columns[user], shown[user] = columns[user, order], shown[user, order]
+    return columns, shown

@@ -1,0 +1,123 @@
+"""Contract of run_rank_offline on small JSONL files: formats, errors, determinism, warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import GALAXIES, OTHER, QUANTUM
+
+from recommender.errors import InputError
+from recommender.offline import OfflineReport, run_rank_offline
+
+
+def write(path: Path, rows: list[object]) -> Path:
+    """One JSON value a line (strings are written verbatim, to make broken lines)."""
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Papers as {id, text}, candidates as {id, title, abstract}, two users."""
+    papers = [{"id": f"p{i}", "text": t} for i, t in enumerate(QUANTUM[:3] + GALAXIES[:3])]
+    candidates = [
+        {"id": f"c{i}", "title": t.split(" with ")[0], "abstract": t}
+        for i, t in enumerate(QUANTUM[3:] + GALAXIES[3:] + OTHER)
+    ]
+    likes = [{"user": "ann", "liked": ["p0", "p1"]}, {"user": "bob", "liked": ["p3", "p4"]}]
+    return {
+        "papers": write(tmp_path / "papers.jsonl", papers),
+        "candidates": write(tmp_path / "candidates.jsonl", candidates),
+        "likes": write(tmp_path / "likes.jsonl", likes),
+        "out": tmp_path / "out.jsonl",
+    }
+
+
+def run(files: dict[str, Path], top: int = 3) -> tuple[OfflineReport, list[dict]]:
+    """Run and read the output lines back."""
+    report = run_rank_offline(
+        files["papers"], files["candidates"], files["likes"], top, files["out"]
+    )
+    lines = files["out"].read_text().splitlines()
+    return report, [json.loads(line) for line in lines]
+
+
+def test_ranks_each_user_in_the_order_of_the_likes_file(files: dict[str, Path]) -> None:
+    report, out = run(files)
+    assert report.users == 2 and report.warnings == []
+    assert [line["user"] for line in out] == ["ann", "bob"]
+    assert all(len(line["ranked"]) == 3 for line in out)
+    quantum = {"c0", "c1"}  # QUANTUM[3:]
+    galaxies = {"c2", "c3"}  # GALAXIES[3:]
+    assert set(out[0]["ranked"][:2]) == quantum
+    assert set(out[1]["ranked"][:2]) == galaxies
+
+
+def test_output_is_deterministic(files: dict[str, Path]) -> None:
+    first = run(files)[1]
+    assert run(files)[1] == first
+
+
+def test_progress_reports_users(files: dict[str, Path]) -> None:
+    seen: list[tuple[int, int]] = []
+    run_rank_offline(
+        files["papers"], files["candidates"], files["likes"], 2, files["out"],
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen[-1] == (2, 2)
+
+
+def test_dislike_lowers_a_paper(files: dict[str, Path]) -> None:
+    papers = files["papers"].read_text().splitlines()
+    black_holes = {"id": "p6", "text": "supermassive black holes grow in galaxy mergers"}
+    write(files["papers"], [*papers, black_holes])
+    write(files["likes"], [{"user": "ann", "liked": ["p0", "p3"]}])
+    plain = run(files, top=8)[1][0]["ranked"]
+    write(files["likes"], [{"user": "ann", "liked": ["p0", "p3"], "disliked": ["p6"]}])
+    pushed = run(files, top=8)[1][0]["ranked"]
+    mergers = "c3"  # "galaxy mergers and supermassive black holes in cosmological simulations"
+    assert mergers in plain[:4]
+    assert mergers not in pushed or pushed.index(mergers) > plain.index(mergers)
+
+
+def test_user_without_usable_likes_gets_an_empty_line_and_a_warning(files: dict[str, Path]) -> None:
+    write(
+        files["likes"],
+        [{"user": "ann", "liked": ["p0", "nope"]}, "", {"user": "cid", "liked": ["gone"]}],
+    )
+    report, out = run(files)
+    assert out[1] == {"user": "cid", "ranked": []}
+    assert len(out[0]["ranked"]) == 3
+    likes = files["likes"]
+    assert report.warnings == [
+        f"{likes}:1: 1 unknown id(s) ignored: 'nope'",
+        f"{likes}:3: 1 unknown id(s) ignored: 'gone'",
+        f"{likes}:3: user 'cid' has no usable likes; written with an empty ranking",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("which", "rows", "message"),
+    [
+        ("papers", [{"id": "a", "text": "x y"}, "{not json"], ":2: not valid JSON"),
+        ("papers", [{"id": "a", "text": "x"}, {"text": "y"}], ":2: missing field 'id'"),
+        ("papers", [{"id": "a"}], ":1: missing field 'text' (or 'title' and 'abstract')"),
+        ("candidates", [{"id": "a", "text": "  "}], ":1: empty text for 'a'"),
+        ("candidates", [{"id": "a", "title": "", "abstract": ""}], ":1: empty text for 'a'"),
+        ("candidates", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}], ":2: duplicate id 'a'"),
+        ("likes", [{"user": "u", "liked": []}, {"liked": ["p0"]}], ":2: missing field 'user'"),
+        ("likes", [{"user": "u"}], ":1: missing field 'liked'"),
+        ("likes", [{"user": "u", "liked": "p0"}], ":1: 'liked' must be a list of id strings"),
+        ("likes", ["[1, 2]"], ":1: not a JSON object"),
+    ],
+)
+def test_bad_input_names_file_and_line(
+    files: dict[str, Path], which: str, rows: list[object], message: str
+) -> None:
+    write(files[which], rows)
+    with pytest.raises(InputError) as caught:
+        run(files)
+    assert caught.value.what.startswith(f"{files[which]}{message}")
+    assert caught.value.hint

@@ -14,6 +14,7 @@ from jobs.commands import (  # noqa: F401  (importing registers the commands)
     cycle_commands,
     evaluate_commands,
     library_commands,
+    offline_commands,
     paper_commands,
     status_commands,
     web_commands,

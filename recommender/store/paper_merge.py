@@ -6,6 +6,7 @@ DOI, else the same normalised title, unless their arXiv ids or DOIs say otherwis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,11 +180,11 @@ class PaperIndex:
         self._index_ids(record)
 
 
-def record_from_row(row: Any) -> PaperRecord:
-    """A stored row as a PaperRecord; `original` keeps its content to detect changes."""
-    values = {column: getattr(row, column) for column in CONTENT_COLUMNS}
+def record_from_row(row: Sequence[Any]) -> PaperRecord:
+    """A row (id, key, *CONTENT_COLUMNS) as a PaperRecord; `original` keeps its content."""
+    values = dict(zip(CONTENT_COLUMNS, row[2:], strict=True))
     for column in ("authors", "categories", "sources"):
         values[column] = list(values[column] or [])
     values["links"] = dict(values["links"] or {})
     # A shallow copy is enough: merge() replaces lists and dicts, it never edits them in place.
-    return PaperRecord(id=row.id, key=row.key, values=values, original=dict(values))
+    return PaperRecord(id=row[0], key=row[1], values=values, original=dict(values))

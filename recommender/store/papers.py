@@ -77,14 +77,16 @@ class PaperText(NamedTuple):
 def _load_candidates(conn: Connection, batch: list[tuple[str, dict[str, Any]]]) -> PaperIndex:
     """Index every stored row that any paper of the batch could be."""
     found: dict[int, Any] = {}
+    # Only what merging compares: no first_seen/last_seen to convert for every candidate.
+    columns = [papers.c.id, papers.c.key, *(papers.c[name] for name in CONTENT_COLUMNS)]
 
     def fetch(column: Any, wanted: set[str]) -> None:
         for chunk in chunks(sorted(wanted)):
-            for row in conn.execute(select(papers).where(one_of(conn, column, chunk))):
-                found.setdefault(row.id, row)
+            for row in conn.execute(select(*columns).where(one_of(conn, column, chunk))):
+                found.setdefault(row[0], row)
 
     fetch(papers.c.key, {key for key, _ in batch})
-    found_keys = {row.key for row in found.values()}
+    found_keys = {row[1] for row in found.values()}
     # A paper found by its key is settled; only the others need the slower lookups.
     rest = [values for key, values in batch if key not in found_keys]
     fetch(papers.c.arxiv_id, {v["arxiv_id"] for v in rest if v["arxiv_id"]})

@@ -74,7 +74,7 @@ def remove_from_profile(store: Store, user_id: str, paper_key: str) -> str:
             item = next((f for f in feedback_for(conn, user_id) if f.paper_id == paper.id), None)
         if paper is None or item is None:
             raise PageError(404, "Not in your profile", "this paper is not among your papers")
-        if False:
+        if item.origin == FeedbackOrigin.CONFIG:
             # sync_config_likes would put it back at the next run: say where to change it.
             raise PageError(
                 409,

@@ -164,6 +164,13 @@ class Digest:
     copies: list[Received] = field(default_factory=list)
 
 
+def text_of(data: bytes) -> str:
+    """The decoded plain-text part of a raw message."""
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    part = parsed.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""
+
+
 _RELEVANT = re.compile(r"/relevant/([A-Za-z0-9_.\-]+)")
 
 
@@ -177,8 +184,7 @@ def read_mailbox(received: list[Received]) -> dict[str, Digest]:
         if message_id in result:
             result[message_id].copies.append(message)
             continue
-        text_part = parsed.get_body(preferencelist=("plain",))
-        text = text_part.get_content() if text_part is not None else ""
+        text = text_of(message.data)
         claims = [
             signer.verify(token, "relevant", datetime.now(UTC)) for token in _RELEVANT.findall(text)
         ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from papersift_process import Finished, Papersift
-from reliability_world import ADMIN, DAYS, REFUSED, USERS, World, read_mailbox
+from reliability_world import ADMIN, DAYS, REFUSED, USERS, World, read_mailbox, text_of
 from smtp_server import Fault, SmtpServer
 from sqlalchemy import select
 
@@ -178,7 +178,7 @@ def check_alerts(world: World, url: str) -> None:
     assert statuses["running"] == 0 and statuses["failed"] == 0, statuses
     assert {(r, s) for (r, s) in outbox if s != "sent"} == {(REFUSED, "failed")}, outbox
     alerts = [d for d in read_mailbox(world.smtp.messages).values() if d.recipient == ADMIN]
-    texts = [a.copies[0].data.decode("ascii") for a in alerts]
+    texts = [text_of(a.copies[0].data) for a in alerts]
     reported = Counter(int(n) for text in texts for n in re.findall(r"Cycle (\d+) \(started", text))
     assert set(reported) == interrupted and set(reported.values()) <= {1}, reported
     refused = sum(text.count(f"({REFUSED}) was not delivered") for text in texts)

@@ -38,20 +38,23 @@ def rank_offline(
 
     Example: papersift rank-offline --papers p.jsonl --candidates c.jsonl --likes l.jsonl --top 100 --out ranked.jsonl
     """
-    with Progress(
-        TextColumn("ranking users"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("rank", total=None)
+    if not err.is_terminal:  # no bar in logs and pipes (rich would still print a newline)
+        report = run_rank_offline(papers, candidates, likes, top, out_path)
+    else:
+        with Progress(
+            TextColumn("ranking users"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("rank", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        report = run_rank_offline(papers, candidates, likes, top, out_path, progress=progress)
+            report = run_rank_offline(papers, candidates, likes, top, out_path, progress=progress)
     for warning in report.warnings:
         err.print(f"Warning: {warning}", markup=False)
     out.print(f"{out_path}: ranked the top {top} candidates for {report.users} users")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -54,6 +55,11 @@ ConfigOption = Annotated[
 
 F = TypeVar("F", bound=Callable[..., Any])
 USAGE_ERRORS = (ConfigError, InputError, SchemaOutOfDate)
+
+
+def working(message: str) -> AbstractContextManager[object]:
+    """A spinner on a terminal; nothing in logs and pipes."""
+    return err.status(message) if err.is_terminal else nullcontext()
 
 
 def now_utc() -> datetime:

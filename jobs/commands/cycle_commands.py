@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from jobs import run_cycle
-from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
+from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, working
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
@@ -42,7 +42,7 @@ def run(
         err.print("No config.toml here: running the bundled demo configuration.")
     store = open_store_for(settings)
     try:
-        with err.status("Running the cycle (refresh, score, send)…"):
+        with working("Running the cycle (refresh, score, send)…"):
             report = run_cycle.run(settings, store, now_utc(), users=user or None, lock_wait=wait)
     finally:
         store.close()

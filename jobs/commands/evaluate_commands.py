@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
+from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, working
 from jobs.context import open_settings, open_store_for
 from jobs.evaluate import CUTOFFS, evaluate_user
 from jobs.library import sync_config_likes
@@ -33,7 +33,7 @@ def evaluate(
         problems += sync_config_likes(settings, store, now_utc())
         for account in users:
             try:
-                with err.status(f"Evaluating {account.id}…"):
+                with working(f"Evaluating {account.id}…"):
                     result = evaluate_user(settings, store, account, now_utc())
             except InputError as exc:
                 problems.append(str(exc))

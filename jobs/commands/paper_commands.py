@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from jobs import refresh_feeds
-from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
+from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, working
 from jobs.commands.config_commands import mask_url
 from jobs.context import migrate_database, open_settings, open_store_for
 from jobs.refresh_feeds import FeedOutcome
@@ -63,7 +63,7 @@ def refresh(
     settings = open_settings(config)
     store = open_store_for(settings)
     try:
-        with err.status("Refreshing feeds…"):
+        with working("Refreshing feeds…"):
             report = refresh_feeds.run(settings, store, now_utc(), due_only=due_only)
     finally:
         store.close()

@@ -44,6 +44,12 @@ class RankerConfig(BaseModel):
         description="Shrinkage of the term view's covariance: topic direction j is damped by "
         "lambda_j / (lambda_j + whitening * noise); larger damps less.",
     )
+    profile_terms: int = Field(
+        default=0,
+        ge=0,
+        description="Keep only a profile's N heaviest terms (0 = all); bounds the cost of the "
+        "term view for large libraries.",
+    )
     topic_weight: float = Field(
         default=1.5,
         ge=0,
@@ -51,7 +57,7 @@ class RankerConfig(BaseModel):
         "two standardised similarities are added.",
     )
     reference_size: int = Field(
-        default=1000,
+        default=500,
         ge=50,
         description="Corpus papers kept to standardise each user's similarities, so a "
         "score does not depend on which other candidates arrived with it.",

@@ -33,12 +33,15 @@ class PaperView:
 
 
 def top_shared_terms(
-    profiles: sp.csr_matrix, papers: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int
+    profiles: np.ndarray, papers: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pair, term, value) of the n terms adding most to profile . paper per (row, col) pair."""
-    product = profiles[rows].multiply(papers[cols]).tocoo()
-    keep = product.data > 0
-    pair, term, value = product.row[keep], product.col[keep], product.data[keep]
+    picked = papers[cols]  # one row per pair: the paper's few terms
+    pair = np.repeat(np.arange(len(cols)), np.diff(picked.indptr))
+    term = picked.indices
+    value = picked.data * profiles[rows[pair], term]
+    keep = value > 0
+    pair, term, value = pair[keep], term[keep], value[keep]
     order = np.lexsort((term, -value, pair))
     pair, term, value = pair[order], term[order], value[order]
     rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
@@ -67,7 +70,7 @@ def explain_chunk(
     profiles: Sequence[ProfileInput],
     picks: ChunkPicks,
     papers: PaperView,
-    profile_terms: sp.csr_matrix,
+    profile_terms: np.ndarray,
     liked_topics: list[np.ndarray],
     keyword_hits: list[dict[str, np.ndarray]],
     n_terms: int,

@@ -8,7 +8,7 @@ guaranteed a place among the k, replacing the lowest picks, so one topic cannot 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans
@@ -56,7 +56,12 @@ def interest_picks(
 
 
 def reserve_slots(
-    columns: np.ndarray, shown: np.ndarray, wanted: list[list[int]], scores: np.ndarray, slots: int
+    columns: np.ndarray,
+    shown: np.ndarray,
+    wanted: list[list[int]],
+    closeness: np.ndarray,
+    to_score: Callable[[np.ndarray], np.ndarray],
+    slots: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Put each user's interest picks in its list (replacing its lowest), re-sorted by score."""
     columns, shown = columns.copy(), shown.copy()
@@ -68,7 +73,7 @@ def reserve_slots(
         filled = int((columns[user] >= 0).sum())
         start = min(filled, k - len(missing))
         columns[user, start : start + len(missing)] = missing
-        shown[user, start : start + len(missing)] = scores[user, missing]
+        shown[user, start : start + len(missing)] = to_score(closeness[user, missing])
         order = np.lexsort((np.where(columns[user] >= 0, columns[user], 1 << 30), -shown[user]))
         columns[user], shown[user] = columns[user, order], shown[user, order]
     return columns, shown

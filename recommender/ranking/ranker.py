@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from recommender.models import ScoredPaper
+from recommender.ranking.candidates import CandidateSet
 from recommender.ranking.config import RankerConfig
-from recommender.ranking.explain import ChunkPicks, PaperView, explain_chunk
-from recommender.ranking.inputs import Candidate, ProfileInput, normalise_author
+from recommender.ranking.explain import ChunkPicks, explain_chunk
+from recommender.ranking.inputs import Candidate, ProfileInput
 from recommender.ranking.interests import interest_picks, reserve_slots
-from recommender.ranking.profile import build_profiles, document_table
-from recommender.ranking.score import PaperVectors, relative_closeness, to_score
+from recommender.ranking.profile import DocumentTable, build_profiles, document_table
+from recommender.ranking.score import (
+    PaperVectors,
+    closeness_for,
+    relative_closeness,
+    to_score,
+)
 from recommender.ranking.select import diverse_top_k
 from recommender.ranking.vectorize import FittedText, fit_text
 
-
-class PhraseIndex:
-    """Which candidates contain a phrase as whole words (case-insensitive), cached per phrase."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self._texts = [t.casefold() for t in texts]
-        self._cache: dict[str, np.ndarray] = {}
-
-    def mask(self, phrase: str) -> np.ndarray:
-        """Boolean mask of the candidates containing `phrase`."""
-        key = " ".join(phrase.casefold().split())
-        if key not in self._cache:
-            pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, key.split())) + r"(?!\w)")
-            hits = [bool(key) and pattern.search(t) is not None for t in self._texts]
-            self._cache[key] = np.array(hits, dtype=bool)
-        return self._cache[key]
+Progress = Callable[[int, int], None]
 
 
 class Ranker:
@@ -52,98 +42,88 @@ class Ranker:
         candidates: Sequence[Candidate],
         k: int,
         threshold: float = 0.0,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, list[ScoredPaper]]:
-        """Each user's best k candidates with score > threshold, best first, with reasons."""
+        """Each user's best k candidates with score > threshold, best first, with reasons.
+
+        Text-model settings come from `fitted` (as it was fitted); scoring settings from
+        this ranker's config. Users are scored `user_chunk` at a time to bound memory.
+        """
         if len({p.user_id for p in profiles}) != len(profiles):
             raise ValueError("profiles must have distinct user ids")
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("threshold must lie in [0, 1]")
-        # Canonical order (by key) makes the result independent of the candidates' order.
-        unique = {c.key: c for c in sorted(candidates, key=lambda c: (c.key, c.text))[::-1]}
-        ordered = [unique[key] for key in sorted(unique)]
         results: dict[str, list[ScoredPaper]] = {p.user_id: [] for p in profiles}
-        if not ordered or not profiles or k <= 0:
+        if not candidates or not profiles or k <= 0:
             return results
-        config = self.config
-        keys = [c.key for c in ordered]
-        papers = PaperVectors.of(fitted, fitted.terms([c.text for c in ordered]))
+        pool = CandidateSet(fitted, candidates)
         reference = PaperVectors.of(fitted, fitted.reference_terms)
         table = document_table(fitted, profiles)
-        labels = (
-            np.argmax(table.topics @ fitted.centroids.T, axis=1)
-            if len(table.topics)
-            else np.zeros(0, dtype=int)
-        )
-        column = {key: i for i, key in enumerate(keys)}
-        by_author: dict[str, list[int]] = {}
-        for i, c in enumerate(ordered):
-            for name in {normalise_author(a) for a in c.authors}:
-                by_author.setdefault(name, []).append(i)
-        phrases = PhraseIndex([c.text for c in ordered])
-        view = PaperView(
-            keys=keys,
-            terms=papers.terms,
-            topics=papers.topics,
-            authors=[c.authors for c in ordered],
-            vocabulary=fitted.feature_names(),
-        )
-        for start in range(0, len(profiles), config.user_chunk):
-            chunk = profiles[start : start + config.user_chunk]
-            built = build_profiles(fitted, table, chunk, config)
-            closeness = relative_closeness(fitted, built, papers, reference, config.topic_weight)
-            followed = np.zeros(closeness.shape, dtype=bool)
-            removed = np.zeros(closeness.shape, dtype=bool)
-            removed[~built.active] = True
-            for i, p in enumerate(chunk):
-                for name in p.followed_authors:
-                    followed[i, by_author.get(normalise_author(name), [])] = True
-                for name in p.muted_authors:
-                    removed[i, by_author.get(normalise_author(name), [])] = True
-                for phrase in p.muted_keywords:
-                    removed[i] |= phrases.mask(phrase)
-                seen = p.exclude | {d.key for d in (*p.liked, *p.disliked)}
-                removed[i, [column[key] for key in seen if key in column]] = True
-            closeness += config.followed_author_boost * followed
-            scores = to_score(closeness)
-            scores[removed | (scores <= threshold)] = -np.inf
-            columns, shown = diverse_top_k(
-                scores,
-                papers.topics,
-                k,
-                config.diversity,
-                config.diversity_depth,
-                config.diversity_pool,
-            )
-            columns[shown <= threshold] = -1  # the redundancy discount may cross the threshold
-            shown[columns < 0] = -np.inf
-            liked_rows = [np.array([table.row[d.key] for d in p.liked], dtype=int) for p in chunk]
-            wanted = interest_picks(
-                liked_rows,
-                labels,
-                table.topics,
-                papers.topics,
-                np.isfinite(scores),
-                config.interest_min_share,
-            )
-            columns, shown = reserve_slots(columns, shown, wanted, scores, config.interest_slots)
-            picks = ChunkPicks(
-                columns=columns,
-                scores=shown,
-                followed=np.take_along_axis(followed, np.maximum(columns, 0), axis=1),
-            )
-            liked_topics = [
-                table.topics[[table.row[d.key] for d in p.liked]] for p in chunk
-            ]
-            keyword_hits = [
-                {word: phrases.mask(word) for word, w in p.keywords.items() if w > 0}
-                for p in chunk
-            ]
-            explained = explain_chunk(
-                chunk, picks, view, built.terms, liked_topics, keyword_hits, config.reason_terms
-            )
-            for p, ranked in zip(chunk, explained, strict=True):
-                results[p.user_id] = ranked
+        labels = np.argmax(table.topics @ fitted.centroids.T, axis=1) if len(table.row) else None
+        step = self.config.user_chunk
+        for start in range(0, len(profiles), step):
+            chunk = profiles[start : start + step]
+            ranked = self._rank_chunk(fitted, chunk, pool, reference, table, labels, k, threshold)
+            for profile, items in zip(chunk, ranked, strict=True):
+                results[profile.user_id] = items
             if progress is not None:
                 progress(start + len(chunk), len(profiles))
         return results
+
+    def _rank_chunk(
+        self,
+        fitted: FittedText,
+        chunk: Sequence[ProfileInput],
+        pool: CandidateSet,
+        reference: PaperVectors,
+        table: DocumentTable,
+        labels: np.ndarray | None,
+        k: int,
+        threshold: float,
+    ) -> list[list[ScoredPaper]]:
+        """Score, filter, pick and explain for one chunk of users."""
+        config = self.config
+        built = build_profiles(fitted, table, chunk, config)
+        closeness = relative_closeness(fitted, built, pool.vectors, reference, config.topic_weight)
+        removed, followed = pool.masks(chunk)
+        removed[~built.active] = True
+        closeness += config.followed_author_boost * followed
+        closeness[removed | (closeness <= closeness_for(threshold))] = -np.inf
+        columns, shown = diverse_top_k(
+            closeness,
+            to_score,
+            pool.vectors.topics,
+            k,
+            config.diversity,
+            config.diversity_depth,
+            config.diversity_pool,
+        )
+        columns[shown <= threshold] = -1  # the redundancy discount may cross the threshold
+        shown[columns < 0] = -np.inf
+        if labels is not None and config.interest_slots:
+            wanted = interest_picks(
+                built.liked_rows,
+                labels,
+                table.topics,
+                pool.vectors.topics,
+                np.isfinite(closeness),
+                config.interest_min_share,
+            )
+            columns, shown = reserve_slots(
+                columns, shown, wanted, closeness, to_score, config.interest_slots
+            )
+        picks = ChunkPicks(
+            columns=columns,
+            scores=shown,
+            followed=np.take_along_axis(followed, np.maximum(columns, 0), axis=1),
+        )
+        liked_topics = [table.topics[rows] for rows in built.liked_rows]
+        return explain_chunk(
+            chunk,
+            picks,
+            pool.view,
+            built.terms,
+            liked_topics,
+            pool.keyword_hits(chunk),
+            config.reason_terms,
+        )

@@ -16,6 +16,8 @@ import scipy.sparse as sp
 from recommender.ranking.profile import Profiles
 from recommender.ranking.vectorize import FittedText
 
+SHARPNESS = 4.0  # of the soft floor in to_score
+
 
 @dataclass
 class PaperVectors:
@@ -32,18 +34,13 @@ class PaperVectors:
         return cls(terms, fitted.topics(terms), projected)
 
 
-def _term_view(
-    fitted: FittedText, profiles: sp.csr_matrix, papers: sp.csr_matrix, projected: np.ndarray
-) -> np.ndarray:
-    """Profile . paper in the term space with shared topic directions damped (shrunk whitening)."""
-    raw = (papers @ profiles.T).T.toarray()
-    damped_profiles = np.asarray(profiles @ fitted.basis.T) * fitted.damping
-    return raw - damped_profiles @ projected.T
-
-
 def _views(fitted: FittedText, profiles: Profiles, papers: PaperVectors) -> np.ndarray:
-    """Stacked (term view, topic view) similarities, shape (2, users, papers)."""
-    term = _term_view(fitted, profiles.terms, papers.terms, papers.projected)
+    """Stacked (term view, topic view) similarities, shape (2, users, papers).
+
+    Term view: profile . paper with the shared topic directions damped (shrunk whitening).
+    """
+    raw = np.asarray((papers.terms @ profiles.terms.T).T)
+    term = raw - (profiles.projected * fitted.damping) @ papers.projected.T
     topic = profiles.topics @ papers.topics.T
     return np.stack([term, topic])
 
@@ -63,10 +60,8 @@ def relative_closeness(
     fused = (weights * (_views(fitted, profiles, papers) - mean) / std).sum(axis=0)
     # The positive centroid is the mean of the liked papers' vectors, and every view is linear
     # in the paper, so its similarity is exactly the mean similarity of the liked papers.
-    positive_projected = np.asarray(profiles.positive_terms @ fitted.basis.T)
-    damped_profiles = np.asarray(profiles.terms @ fitted.basis.T) * fitted.damping
-    own_term = np.asarray(profiles.terms.multiply(profiles.positive_terms).sum(axis=1)).ravel()
-    own_term -= (damped_profiles * positive_projected).sum(axis=1)
+    own_term = np.asarray(profiles.positive_terms.multiply(profiles.terms).sum(axis=1)).ravel()
+    own_term -= (profiles.projected * fitted.damping * profiles.positive_projected).sum(axis=1)
     own_topic = (profiles.topics * profiles.positive_topics).sum(axis=1)
     own = np.stack([own_term, own_topic])[:, :, None]
     own_fused = (weights * (own - mean) / std).sum(axis=0)
@@ -81,6 +76,13 @@ def to_score(closeness: np.ndarray) -> np.ndarray:
     0.86); a random corpus paper (r = 0) gets 0.16, and papers below it keep their order on
     the way down to 0 instead of tying.
     """
-    sharpness = 4.0
-    soft = np.logaddexp(0.0, sharpness * closeness.astype(np.float64)) / sharpness
+    soft = np.logaddexp(0.0, SHARPNESS * closeness.astype(np.float64)) / SHARPNESS
     return -np.expm1(-soft)
+
+
+def closeness_for(score: float) -> float:
+    """The r whose score is `score` (inverse of to_score; -inf for 0)."""
+    if score <= 0.0:
+        return -np.inf
+    soft = -np.log1p(-min(score, 1.0 - 1e-15))
+    return float(np.log(np.expm1(SHARPNESS * soft)) / SHARPNESS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 MAX_GRAM = 6000  # papers in one MMR similarity matrix (6000^2 float32 = 144 MB)
@@ -24,25 +26,37 @@ def top_pool(scores: np.ndarray, size: int) -> np.ndarray:
 
 
 def diverse_top_k(
-    scores: np.ndarray, topics: np.ndarray, k: int, diversity: float, depth: int, factor: int
+    closeness: np.ndarray,
+    to_score: Callable[[np.ndarray], np.ndarray],
+    topics: np.ndarray,
+    k: int,
+    diversity: float,
+    depth: int,
+    factor: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Picks (users x k column indices, -1 pads) and their shown scores, best first.
+
+    `to_score` maps closeness to score monotonically, so only the pool needs mapping.
 
     Shown score = score * (1 - diversity * redundancy), redundancy = the largest topic cosine
     (floored at 0) to a paper listed above it. The first `depth` picks are greedy (MMR); the
     rest are ranked against those `depth` only, which keeps k = 100 cheap. Greedy picking only
     lowers the others' shown scores, so the list comes out sorted. -inf scores are never picked.
     """
-    users = scores.shape[0]
+    users = closeness.shape[0]
     depth = min(depth, k) if diversity > 0 else 0
-    pool = top_pool(scores, k + depth * (factor - 1))
+    pool = top_pool(closeness, k + depth * (factor - 1))
     columns, local = np.unique(pool, return_inverse=True)
     if depth and len(columns) > MAX_GRAM and users > 1:
         half = users // 2  # keep the pool's similarity matrix small
-        parts = [diverse_top_k(p, topics, k, diversity, depth, factor) for p in np.array_split(scores, [half])]
+        parts = [
+            diverse_top_k(part, to_score, topics, k, diversity, depth, factor)
+            for part in (closeness[:half], closeness[half:])
+        ]
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
     local = local.reshape(pool.shape)
-    value = np.take_along_axis(scores, pool, axis=1).astype(np.float64)
+    near = np.take_along_axis(closeness, pool, axis=1)
+    value = np.where(np.isfinite(near), to_score(near), -np.inf)
     shown = np.full(pool.shape, -np.inf)
     if depth:
         gram = np.maximum(topics[columns] @ topics[columns].T, 0.0)

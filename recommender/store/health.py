@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, literal, select, update
 
 from recommender.store.cycles import CycleRow, CycleStatus
 from recommender.store.tables import cycles, digests
@@ -70,8 +70,10 @@ def digest_counts(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
     """Outbox counts by status: (users' digests, admin alerts)."""
     users: dict[str, int] = {"pending": 0, "sent": 0, "failed": 0}
     alerts: dict[str, int] = dict(users)
-    statement = select(digests.c.user_id == ADMIN_ID, digests.c.status, func.count()).group_by(
-        digests.c.user_id == ADMIN_ID, digests.c.status
+    # Inlined, so GROUP BY repeats the very same expression (PostgreSQL compares them as text).
+    is_admin = digests.c.user_id == literal(ADMIN_ID, literal_execute=True)
+    statement = select(is_admin, digests.c.status, func.count()).group_by(
+        is_admin, digests.c.status
     )
     for is_admin, status, count in conn.execute(statement):
         target = alerts if is_admin else users

@@ -20,7 +20,8 @@ KIND_OF = {"relevant": FeedbackKind.LIKE, "not-relevant": FeedbackKind.DISLIKE}
 
 def find_paper_by_key(store: Store, key: str) -> StoredPaper | None:
     """The stored paper a link names, or None."""
-    with store.begin() as conn:
+    # A read transaction: showing a page never waits for a running cycle's write lock.
+    with store.connect() as conn, conn.begin():
         return get_paper(conn, key)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -28,7 +29,7 @@ from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
 from recommender.web import account
-from recommender.web.guard import AccessLog, SecurityHeaders
+from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
 from recommender.web.profile import build_profile
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
@@ -107,20 +108,15 @@ def create_app(
                 "" if changed else " (no change)",
             )
             if undo:
-                heading, message, tone, undo_button = (
-                    texts.undone,
-                    texts.undone_message,
-                    "warn",
-                    None,
-                )
+                heading, message, undo_button = texts.undone, texts.undone_message, None
             else:
                 message = texts.done_message if changed else texts.already_message
-                heading, tone, undo_button = texts.done, "ok", texts.undo_button
+                heading, undo_button = texts.done, texts.undo_button
             return pages.render(
                 "done.html",
                 heading=heading,
                 message=message.format(email=user.email),
-                tone=tone,
+                tone="warn" if undo else "ok",
                 undo_button=undo_button,
                 **context,
             )
@@ -159,8 +155,14 @@ def create_app(
         )
 
     async def store_error(request: Request, exc: Exception) -> Response:
-        log.error("database error: %s", exc)
+        # The reason goes to the log only: a page never shows a URL, a query or a traceback.
+        log.error("database error on %s: %s", redact_path(request.url.path), exc)
         return pages.error(503, "Try again later", "the server cannot reach its database now")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # uvicorn logs the traceback itself (Starlette re-raises); this line names the action.
+        log.error("error on %s: %r", redact_path(request.url.path), exc)
+        return pages.error(500, "Something went wrong", "the server failed to answer this link")
 
     routes = [Route(f"/{p}/{{token}}", link_endpoint(p), methods=["GET", "POST"]) for p in ACTIONS]
     routes.append(Route("/profile/{token}", profile, methods=["GET", "POST"]))
@@ -171,6 +173,8 @@ def create_app(
             PageError: page_error,
             HTTPException: http_error,
             StoreError: store_error,
+            DBAPIError: store_error,
+            Exception: server_error,
         },
     )
     app.add_middleware(SecurityHeaders, csp=pages.csp)

@@ -15,20 +15,28 @@ def redact_path(path: str) -> str:
     return f"/{first}/…" if rest else f"/{first}"
 
 
+def security_headers(csp: str) -> dict[str, str]:
+    """The headers every response carries."""
+    return {
+        "content-security-policy": csp,
+        # The token is in the URL: a Referer header would hand it to the paper's site.
+        "referrer-policy": "no-referrer",
+        # Pages show personal data under a capability URL: no shared cache may keep them.
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "x-robots-tag": "noindex, nofollow",
+    }
+
+
 class SecurityHeaders:
-    """Adds CSP, no-referrer, no-store, nosniff, no framing and noindex to every response."""
+    """Adds `security_headers` to every response that does not set them itself."""
 
     def __init__(self, app: ASGIApp, csp: str) -> None:
         self.app = app
         self.headers = [
-            (b"content-security-policy", csp.encode("ascii")),
-            # The token is in the URL: a Referer header would hand it to the paper's site.
-            (b"referrer-policy", b"no-referrer"),
-            # Pages show personal data under a capability URL: no shared cache may keep them.
-            (b"cache-control", b"no-store"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"x-robots-tag", b"noindex, nofollow"),
+            (name.encode("ascii"), value.encode("ascii"))
+            for name, value in security_headers(csp).items()
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from recommender.digest.view import abstract_url, format_date, shorten_authors, shorten_words
 from recommender.models import Paper
+from recommender.web.guard import security_headers
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class Pages:
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """An HTML response from a template."""
         html = self.env.get_template(template).render(css=self.css, **context)
-        return HTMLResponse(html, status_code=status)
+        # Set here as well as by the middleware: a 500 page is sent from outside it.
+        return HTMLResponse(html, status_code=status, headers=security_headers(self.csp))
 
     def error(self, status: int, heading: str, what: str, hint: str = "") -> HTMLResponse:
         """A page that says what went wrong and that nothing changed."""

@@ -139,8 +139,8 @@ def pushed_down_terms(liked_texts: list[str], disliked_texts: list[str]) -> list
 
 
 def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileView:
-    """Read what the profile page shows for one user."""
-    with store.begin() as conn:
+    """Read what the profile page shows for one user (one read transaction)."""
+    with store.connect() as conn, conn.begin():
         feedback = feedback_for(conn, user.id)
         papers = papers_by_ids(conn, [item.paper_id for item in feedback])
         state = get_user_state(conn, user.id)

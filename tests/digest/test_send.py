@@ -341,10 +341,14 @@ def test_rate_limit(smtp_server: SmtpServer, message: bytes) -> None:
 
 
 def test_refuses_plaintext_auth_and_plaintext_to_remote_hosts() -> None:
-    local = MailSettings(host="127.0.0.1", security="none", username="alice")
+    # Config validation already refuses both; the sender checks again on its own.
+    with pytest.raises(ValueError, match="would send the password unencrypted"):
+        MailSettings(host="127.0.0.1", security="none", username="alice")
+    local = MailSettings.model_construct(
+        host="127.0.0.1", port=25, security="none", username="alice"
+    )
     with pytest.raises(MailError, match="will not send the password of 'alice' unencrypted"):
         SmtpSender(local, PASSWORD)
-    # Config validation already refuses this; the sender checks again on its own.
     remote = MailSettings.model_construct(host="smtp.example.org", port=25, security="none")
     with pytest.raises(MailError, match="only for a loopback relay"):
         SmtpSender(remote, None)

@@ -83,10 +83,11 @@ USERS: list[dict[str, Any]] = [
         "max_papers": 5,
         "threshold": 0.02,
     },
-    {  # nothing matches: a "nothing new today" note, at most once a day
+    {  # nothing ever passes the threshold: a "nothing new today" note, at most once a day
         "id": "cy",
         "email": "cy@example.org",
         "keywords": {"zebrafish husbandry": 1.0},
+        "threshold": 0.99,
         "send_empty": True,
     },
     {  # the mail server refuses this mailbox for good (550)

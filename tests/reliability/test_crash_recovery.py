@@ -118,6 +118,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory, forked: Papersift) -> di
             seconds.append(run_day(forked, world).seconds)
             days.append(user_digests(world, seen))
             seen |= set(read_mailbox(smtp.messages))
+    # The world does what it is meant to: cy gets one "nothing new" note (no papers), on day 1
+    # only; dee's mailbox refuses everything; ana and ben get papers.
+    assert [day.get("cy@example.org") for day in days] == [[frozenset()], None, None]
+    assert all("dee@example.org" not in day for day in days)
+    assert all(day["ana@example.org"] and day["ben@example.org"] for day in days)
     return {"days": days, "run_seconds": min(seconds)}
 
 

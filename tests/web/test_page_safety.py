@@ -11,10 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 from web_support import HOSTILE, LIKED, Clock, make_settings, path
 
+from recommender.config import Settings
 from recommender.store.engine import Store
+from recommender.web import account
 from recommender.web.app import create_app
 from recommender.web.tokens import LinkSigner, load_secrets
 
@@ -119,3 +122,33 @@ def test_the_secret_from_the_environment_wins_and_no_file_is_made(
     with TestClient(app) as client:
         assert client.post(path(old, "relevant", "alice", LIKED)).status_code == 200
     assert not settings.secret_path.exists()
+
+
+def test_a_database_failure_is_a_503_page_without_details(
+    settings: Settings, seeded: Store, signer: LinkSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*args: object) -> None:
+        raise OperationalError("SELECT * FROM papers", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(account, "get_paper", unreachable)
+    with TestClient(create_app(settings, seeded, Clock(), signer=signer)) as client:
+        response = client.get(path(signer, "relevant", "alice", LIKED))
+    assert response.status_code == 503
+    assert "Try again later" in response.text
+    assert "SELECT" not in response.text and "connection refused" not in response.text
+
+
+def test_an_unexpected_error_is_a_500_page_without_a_traceback(
+    settings: Settings, seeded: Store, signer: LinkSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("internal detail /srv/papersift")
+
+    monkeypatch.setattr(account, "get_paper", broken)
+    app = create_app(settings, seeded, Clock(), signer=signer)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path(signer, "relevant", "alice", LIKED))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "Traceback" not in response.text and "internal detail" not in response.text
+    assert response.headers["referrer-policy"] == "no-referrer"

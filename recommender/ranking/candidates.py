@@ -1,0 +1,82 @@
+"""The candidate papers of one rank call, vectorised once, with their author and phrase indexes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from recommender.ranking.explain import PaperView
+from recommender.ranking.inputs import Candidate, ProfileInput, normalise_author
+from recommender.ranking.score import PaperVectors
+from recommender.ranking.vectorize import FittedText
+
+
+class PhraseIndex:
+    """Which candidates contain a phrase as whole words (case-insensitive), cached per phrase."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = [t.casefold() for t in texts]
+        self._cache: dict[str, np.ndarray] = {}
+
+    def mask(self, phrase: str) -> np.ndarray:
+        """Boolean mask of the candidates containing `phrase`."""
+        key = " ".join(phrase.casefold().split())
+        if key not in self._cache:
+            words = r"\s+".join(map(re.escape, key.split()))
+            pattern = re.compile(r"(?<!\w)" + words + r"(?!\w)")
+            hits = [bool(key) and pattern.search(t) is not None for t in self._texts]
+            self._cache[key] = np.array(hits, dtype=bool)
+        return self._cache[key]
+
+
+class CandidateSet:
+    """Candidates in key order (so results do not depend on the order they came in)."""
+
+    def __init__(self, fitted: FittedText, candidates: Sequence[Candidate]) -> None:
+        # Duplicate keys: the first by text wins, whatever the input order.
+        unique: dict[str, Candidate] = {}
+        for c in sorted(candidates, key=lambda c: (c.key, c.text)):
+            unique.setdefault(c.key, c)
+        self.ordered = [unique[key] for key in sorted(unique)]
+        self.keys = [c.key for c in self.ordered]
+        self.column = {key: i for i, key in enumerate(self.keys)}
+        self.vectors = PaperVectors.of(fitted, fitted.terms([c.text for c in self.ordered]))
+        self.by_author: dict[str, list[int]] = {}
+        for i, c in enumerate(self.ordered):
+            for name in {normalise_author(a) for a in c.authors}:
+                self.by_author.setdefault(name, []).append(i)
+        self.phrases = PhraseIndex([c.text for c in self.ordered])
+        self.view = PaperView(
+            keys=self.keys,
+            terms=self.vectors.terms,
+            topics=self.vectors.topics,
+            authors=[c.authors for c in self.ordered],
+            vocabulary=fitted.feature_names(),
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def masks(self, chunk: Sequence[ProfileInput]) -> tuple[np.ndarray, np.ndarray]:
+        """(removed, followed) per user x candidate: excluded, seen or muted; followed authors."""
+        removed = np.zeros((len(chunk), len(self)), dtype=bool)
+        followed = np.zeros_like(removed)
+        for i, p in enumerate(chunk):
+            for name in p.followed_authors:
+                followed[i, self.by_author.get(normalise_author(name), [])] = True
+            for name in p.muted_authors:
+                removed[i, self.by_author.get(normalise_author(name), [])] = True
+            for phrase in p.muted_keywords:
+                removed[i] |= self.phrases.mask(phrase)
+            seen = p.exclude.union(d.key for d in p.liked).union(d.key for d in p.disliked)
+            removed[i, [self.column[key] for key in seen if key in self.column]] = True
+        return removed, followed
+
+    def keyword_hits(self, chunk: Sequence[ProfileInput]) -> list[dict[str, np.ndarray]]:
+        """Per user: which candidates contain each of its positive keywords."""
+        return [
+            {word: self.phrases.mask(word) for word, w in p.keywords.items() if w > 0}
+            for p in chunk
+        ]

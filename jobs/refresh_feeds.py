@@ -30,6 +30,9 @@ from recommender.store.papers import save_papers
 
 USER_AGENT = "Papersift/0.1 (+https://github.com/papersift; self-hosted paper alerts)"
 MAX_BACKOFF = timedelta(hours=24)
+MAX_PAGES = 50  # of a paged API in one refresh
+# Statuses whose Retry-After we honour even when a person asks for a refresh right away.
+BACKOFF_STATUSES = (429, 503)
 
 
 @dataclass
@@ -77,8 +80,16 @@ def feed_url(feed: FeedSettings) -> str:
     return url
 
 
-def _is_due(state: FeedState | None, now: datetime) -> bool:
-    return state is None or state.next_check_at is None or state.next_check_at <= now
+def _waiting_note(state: FeedState | None, now: datetime, due_only: bool) -> str:
+    """Why a feed is not fetched now, or "" when it should be."""
+    if state is None or state.next_check_at is None or state.next_check_at <= now:
+        return ""
+    # A server's Retry-After is honoured even when a person asks for a refresh right away.
+    if state.last_status in BACKOFF_STATUSES:
+        return f"the server asked to wait until {state.next_check_at:%Y-%m-%d %H:%M} UTC"
+    if due_only:
+        return f"not due until {state.next_check_at:%Y-%m-%d %H:%M} UTC"
+    return ""
 
 
 def _backoff(feed: FeedSettings, error_count: int) -> timedelta:
@@ -96,6 +107,35 @@ def _read_file_feed(settings: Settings, feed: FeedSettings) -> bytes:
             f"feed {feed.name}: cannot read {path} ({exc.strerror})",
             "Fix `path` in the feed's config",
         ) from None
+
+
+def _remaining_pages(
+    client: httpx.Client, feed: FeedSettings, url: str, first: ParseResult
+) -> ParseResult:
+    """Follow the bioRxiv `details` API's cursor (…/<interval>/<cursor>) to the last page."""
+    papers, warnings, seen = list(first.papers), list(first.warnings), first.items_seen
+    cursor, pages = first.next_cursor, 1
+    base = url.rstrip("/")
+    if base.rsplit("/", 1)[-1].isdigit():
+        base = base.rsplit("/", 1)[0]
+    while cursor is not None:
+        if pages >= MAX_PAGES:
+            warnings.append(f"stopped after {MAX_PAGES} pages; the rest waits for the next run")
+            break
+        page = fetch_feed(
+            client,
+            f"{base}/{cursor}",
+            etag=None,
+            last_modified=None,
+            timeout=feed.timeout_seconds,
+            max_bytes=feed.max_bytes,
+        )
+        parsed = parse_feed(page.body, "biorxiv", feed.name)
+        papers += parsed.papers
+        warnings += parsed.warnings
+        seen += parsed.items_seen
+        cursor, pages = parsed.next_cursor, pages + 1
+    return ParseResult(papers=papers, warnings=warnings, items_seen=seen)
 
 
 def refresh_feed(
@@ -138,6 +178,8 @@ def refresh_feed(
             return outcome
         kind = feed.format if feed.kind == "file" else feed.kind
         parsed: ParseResult = parse_feed(body, kind, feed.name)
+        if feed.kind == "biorxiv":
+            parsed = _remaining_pages(client, feed, url, parsed)
         outcome.fetched = parsed.items_seen
         outcome.warnings = list(parsed.warnings)
         # Papers and the feed's new validators commit together: a crash in between would
@@ -195,16 +237,13 @@ def run(
     client = client or httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=True)
     try:
         for feed in settings.feeds:
-            if due_only:
-                with store.begin() as conn:
-                    state = get_feed_state(conn, feed.name)
-                if not _is_due(state, now):
-                    outcome = FeedOutcome(feed.name, "skipped")
-                    report.outcomes.append(outcome)
-                    if on_feed:
-                        on_feed(outcome)
-                    continue
-            outcome = refresh_feed(settings, store, feed, client, now)
+            with store.begin() as conn:
+                state = get_feed_state(conn, feed.name)
+            waiting = _waiting_note(state, now, due_only)
+            if waiting:
+                outcome = FeedOutcome(feed.name, "skipped", warnings=[waiting])
+            else:
+                outcome = refresh_feed(settings, store, feed, client, now)
             report.outcomes.append(outcome)
             if on_feed:
                 on_feed(outcome)

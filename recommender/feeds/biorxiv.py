@@ -60,13 +60,11 @@ def parse_biorxiv(body: bytes, source: str) -> ParseResult:
             _add_record(collector, index, record)
         else:
             collector.skip(f"record {index}", "it is not a JSON object")
+    result = collector.result()
     cursor, count, total = (_integer(message.get(k)) for k in ("cursor", "count", "total"))
     if cursor is not None and count is not None and total is not None and cursor + count < total:
-        collector.warn(
-            f"this page holds records {cursor} to {cursor + count} of {total}; "
-            f"fetch the next page with cursor {cursor + count}"
-        )
-    return collector.result()
+        result.next_cursor = cursor + count
+    return result
 
 
 def _add_record(collector: Collector, index: int, record: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ class ParseResult:
     papers: list[Paper] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     items_seen: int = 0
+    # Paged APIs (bioRxiv `details`): where the next page starts, None on the last page.
+    next_cursor: int | None = None
 
 
 class Collector:

@@ -110,13 +110,12 @@ def test_medrxiv_abstracts_lose_jats_debris(feed_bytes: Read) -> None:
     assert shunt.links["abs"].startswith("https://www.medrxiv.org/content/10.64898/")
 
 
-def test_biorxiv_more_pages_warns(feed_bytes: Read) -> None:
+def test_biorxiv_says_where_the_next_page_starts(feed_bytes: Read) -> None:
     data = json.loads(feed_bytes("medrxiv_details_api_2026-09-15_reserialized.json"))
     data["messages"][0].update(cursor=0, count=30, total="72")
-    result = parse_feed(json.dumps(data).encode(), "biorxiv", "m")
-    assert result.warnings == [
-        "this page holds records 0 to 30 of 72; fetch the next page with cursor 30"
-    ]
+    assert parse_feed(json.dumps(data).encode(), "biorxiv", "m").next_cursor == 30
+    data["messages"][0].update(cursor=60, count=12, total="72")
+    assert parse_feed(json.dumps(data).encode(), "biorxiv", "m").next_cursor is None
 
 
 def test_biorxiv_no_posts_is_empty_but_other_statuses_raise() -> None:

@@ -40,6 +40,8 @@ def clean_text(value: str | None) -> str:
     """Plain text: entities decoded, known HTML tags removed, whitespace runs made one space."""
     if not value:
         return ""
+    if "&" not in value and "<" not in value:  # the common case: nothing to decode or strip
+        return " ".join(value.split())
     text = _unescape(value)
     text = _COMMENT.sub(" ", text)
     text = _BLOCK.sub(" ", text)

@@ -50,7 +50,9 @@ def open_store_for(settings: Settings) -> Store:
         finally:
             engine.dispose()
         if not blank:
-            raise
+            # Blank a moment ago, then another process (a second run started at the same
+            # time) created the schema: look again; a schema really behind still fails.
+            return open_store(settings.database_url, migrate=False)
         return open_store(settings.database_url, migrate=True)
 
 

@@ -120,9 +120,13 @@ def run(
         report = CycleReport(cycle_id, RefreshReport(), ComposeReport(), DeliveryReport())
         report.interrupted = [cycle.id for cycle in interrupted]
         report.taken_from = lease.taken_from
+
+        def send() -> DeliveryReport:
+            return deliver(settings, store, now, sleep=sleep, guard=keeper.check)
+
         try:
             # Digests stored by an earlier, interrupted cycle go out first, before new ones.
-            report.delivery = deliver(settings, store, now, sleep=sleep, guard=keeper.check)
+            report.delivery = send()
             if refresh:
                 report.refresh = refresh_feeds.run(
                     settings,
@@ -135,14 +139,10 @@ def run(
             report.compose = compose(settings, store, chosen, cycle_id, now)
             # Once sending stopped (login refused, server down), the rest waits for the next run.
             if not report.delivery.stopped:
-                _merge(
-                    report.delivery, deliver(settings, store, now, sleep=sleep, guard=keeper.check)
-                )
+                _merge(report.delivery, send())
             report.alert_id = _alert(settings, store, cycle_id, health, report, now)
             if report.alert_id is not None and not report.delivery.stopped:
-                _merge(
-                    report.delivery, deliver(settings, store, now, sleep=sleep, guard=keeper.check)
-                )
+                _merge(report.delivery, send())
             status = CycleStatus.DONE
             crash_point("cycle.finishing")
         finally:

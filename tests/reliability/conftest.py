@@ -50,9 +50,16 @@ def make_world(tmp_path: Path) -> Iterator[Callable[[str], World]]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database for a world: a new SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'papersift.db'}"
-    make: Callable[[], str] = request.getfixturevalue("make_pg_url")
-    return make()
+def make_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """Make fresh databases for worlds: new SQLite files, or new PostgreSQL databases."""
+    if request.param == "postgresql":
+        make_pg: Callable[[], str] = request.getfixturevalue("make_pg_url")
+        return make_pg
+    counter = iter(range(1_000_000))
+    return lambda: f"sqlite:///{tmp_path / f'papersift-{next(counter)}.db'}"
+
+
+@pytest.fixture
+def database_url(make_database_url: Callable[[], str]) -> str:
+    """A fresh database for a world, on SQLite and on PostgreSQL."""
+    return make_database_url()

@@ -24,6 +24,7 @@ from recommender.errors import CycleLocked
 from recommender.store import Store
 from recommender.store.cycles import CycleStatus, last_cycle, start_cycle
 from recommender.store.locks import (
+    Lease,
     LeaseKeeper,
     acquire_lock,
     current_lease,
@@ -58,7 +59,7 @@ def test_a_dead_holder_on_this_host_is_taken_over_before_its_lease_ends(store: S
     lease = acquire_lock(store, "cycle", f"{HOST}:{os.getpid()}", T0 + timedelta(seconds=1), 120)
     assert (lease.holder, lease.taken_from) == (f"{HOST}:{os.getpid()}", gone)
     with store.connect() as conn:
-        assert current_lease(conn, "cycle") == lease.__class__(
+        assert current_lease(conn, "cycle") == Lease(
             "cycle", lease.holder, lease.acquired_at, lease.expires_at
         )
     assert release_lock(store, lease)

@@ -113,6 +113,6 @@ def test_papersift_web_help_names_its_options_and_an_example(option: str) -> Non
     result = subprocess.run(
         [str(PAPERSIFT), "web", "--help"], capture_output=True, text=True, env=run_env(), timeout=60
     )
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert option in result.stdout
     assert "Example: papersift web --host 127.0.0.1 --port 8080" in " ".join(result.stdout.split())

@@ -21,7 +21,7 @@ from jobs.crashpoints import crash_point
 from recommender.config import Settings
 from recommender.digest.outbox import write_outbox_files
 from recommender.digest.send import SmtpSender
-from recommender.errors import MailAuthError, MailError, MailPermanent, MailTemporary
+from recommender.errors import ConfigError, MailAuthError, MailError, MailPermanent, MailTemporary
 from recommender.store.engine import Store
 from recommender.store.outbox import (
     DigestRow,
@@ -30,6 +30,7 @@ from recommender.store.outbox import (
     mark_temporary_failure,
     pending_digests,
 )
+from recommender.store.users import all_user_states
 
 # Waits between attempts of one digest within a run (seconds); later attempts wait for the
 # next run, with the backoff below stored on the digest.
@@ -47,7 +48,7 @@ class DigestOutcome:
     digest_id: int
     user_id: str
     recipient: str
-    status: str  # "sent" | "written" | "retry" | "failed" | "skipped"
+    status: str  # "sent" | "written" | "retry" | "failed" | "skipped" | "cancelled"
     destination: str = ""
     error: str = ""
 
@@ -78,6 +79,29 @@ def outbox_file_stem(digest: DigestRow) -> str:
     # another day) must land on the same file, not beside it.
     who = re.sub(r"[^A-Za-z0-9._-]", "-", digest.user_id)
     return f"{digest.created_at:%Y%m%d}-{who}-{digest.id}"
+
+
+def cancel_for_stopped_users(store: Store, now: datetime) -> list[DigestOutcome]:
+    """Close, unsent, the pending digests of users who unsubscribed or paused since composing.
+
+    Unsubscribe stops mail at once, including a digest already waiting or being retried.
+    """
+    cancelled = []
+    with store.begin() as conn:
+        states = all_user_states(conn)
+        for digest in pending_digests(conn, None):  # those waiting to retry later too
+            state = states.get(digest.user_id)
+            if state is None or not (state.unsubscribed or state.paused):
+                continue
+            why = "unsubscribed" if state.unsubscribed else "paused"
+            reason = f"not sent: {digest.user_id} {why} before it went out"
+            mark_permanent_failure(conn, digest.id, reason, now)
+            cancelled.append(
+                DigestOutcome(
+                    digest.id, digest.user_id, digest.recipient, "cancelled", error=reason
+                )
+            )
+    return cancelled
 
 
 def write_to_outbox_folder(settings: Settings, store: Store, now: datetime) -> DeliveryReport:
@@ -222,21 +246,29 @@ def deliver(
     `guard(seconds)` runs before each send and raises to stop it (the cycle lock was lost);
     `sleep` is the wait between in-run retries.
     """
+    cancelled = cancel_for_stopped_users(store, now)
     if not settings.mail.host:
-        return write_to_outbox_folder(settings, store, now)
+        report = write_to_outbox_folder(settings, store, now)
+        report.outcomes[:0] = cancelled
+        return report
     secret = settings.mail_password()
     password = secret.get_secret_value() if secret else None
     tls_context = None
     if settings.mail.ca_file:
         # Verification stays on: a private CA is added to what is trusted, nothing is relaxed.
-        tls_context = ssl.create_default_context(
-            cafile=str(settings.resolve(settings.mail.ca_file))
-        )
+        ca_file = settings.resolve(settings.mail.ca_file)
+        try:
+            tls_context = ssl.create_default_context(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"{settings.source}: mail.ca_file: cannot load {ca_file} ({exc})",
+                "Give a PEM file of CA certificates, or leave ca_file empty",
+            ) from None
 
     def make_sender() -> SmtpSender:
         return SmtpSender(settings.mail, password, tls_context=tls_context)
 
-    return asyncio.run(
+    report = asyncio.run(
         send_pending(
             settings,
             store,
@@ -247,3 +279,5 @@ def deliver(
             guard=guard,
         )
     )
+    report.outcomes[:0] = cancelled
+    return report

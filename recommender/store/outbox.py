@@ -167,16 +167,14 @@ def create_digest(
     return digest_id
 
 
-def pending_digests(conn: Connection, now: datetime) -> list[DigestRow]:
-    """Digests waiting to be sent whose next attempt is due, oldest first."""
-    statement = (
-        select(digests)
-        .where(
-            digests.c.status == DigestStatus.PENDING.value,
-            (digests.c.next_attempt_at.is_(None)) | (digests.c.next_attempt_at <= now),
+def pending_digests(conn: Connection, now: datetime | None) -> list[DigestRow]:
+    """Digests waiting to be sent whose next attempt is due (all of them for None), oldest first."""
+    statement = select(digests).where(digests.c.status == DigestStatus.PENDING.value)
+    if now is not None:
+        statement = statement.where(
+            (digests.c.next_attempt_at.is_(None)) | (digests.c.next_attempt_at <= now)
         )
-        .order_by(digests.c.created_at, digests.c.id)
-    )
+    statement = statement.order_by(digests.c.created_at, digests.c.id)
     return [_digest(row) for row in conn.execute(statement)]
 
 

@@ -144,3 +144,38 @@ def test_a_wrong_password_stops_sending_and_marks_nothing_sent(
     retry = cli("run", "--config", str(config))
     assert retry.exit_code == 0, retry.output
     assert len(secure_smtp.messages) == 2
+
+
+def test_unsubscribing_cancels_a_digest_already_waiting_for_a_retry(
+    cli: Callable[..., Any], config: Path, secure_smtp: SmtpServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from smtp_server import Fault
+
+    from recommender.config import load_settings
+    from recommender.store.engine import open_store
+    from recommender.store.outbox import recent_digests
+    from recommender.store.users import set_unsubscribed
+
+    secure_smtp.add_fault(
+        Fault(stage="RCPT", reply="451 4.3.0 try later", recipient="alice@example.org")
+    )
+    first = cli("run", "--config", str(config))
+    assert first.exit_code == 1  # alice's digest waits for a retry
+    assert [r.rcpt_tos[0] for r in secure_smtp.messages] == ["bob@example.org"]
+    settings = load_settings(config)
+    store = open_store(settings.database_url)
+    with store.begin() as conn:
+        set_unsubscribed(conn, "alice", True, datetime.now(UTC))
+    secure_smtp.clear_faults()
+    second = cli("run", "--config", str(config))
+    assert second.exit_code == 0, second.output
+    assert [r.rcpt_tos[0] for r in secure_smtp.messages] == ["bob@example.org"]
+    with store.begin() as conn:
+        alice = recent_digests(conn, "alice", 1)[0]
+    store.close()
+    assert (
+        alice.status == "failed"
+        and alice.last_error == "not sent: alice unsubscribed before it went out"
+    )

@@ -46,8 +46,16 @@ def test_example_config_loads_and_is_the_bundled_demo() -> None:
 
 @pytest.mark.parametrize(
     "model",
-    [StorageSettings, ArxivSettings, MailSettings, WebSettings, AdminSettings, FeedSettings,
-     UserSettings, InlinePaper],
+    [
+        StorageSettings,
+        ArxivSettings,
+        MailSettings,
+        WebSettings,
+        AdminSettings,
+        FeedSettings,
+        UserSettings,
+        InlinePaper,
+    ],
 )
 def test_example_config_documents_every_key(model: type[BaseModel]) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")

@@ -38,7 +38,9 @@ def plain_tfidf(texts: Sequence[str]) -> sp.csr_matrix:
     return vectorizer.fit_transform(texts).tocsr()
 
 
-def svm_scores(train: sp.csr_matrix, positives: np.ndarray, candidates: sp.csr_matrix) -> np.ndarray:
+def svm_scores(
+    train: sp.csr_matrix, positives: np.ndarray, candidates: sp.csr_matrix
+) -> np.ndarray:
     """arxiv-sanity-lite: a LinearSVC per user, liked train papers vs every other train paper."""
     labels = np.zeros(train.shape[0], dtype=int)
     labels[positives] = 1
@@ -63,14 +65,18 @@ def likes_matrix(liked: Sequence[np.ndarray], n_papers: int, weights: str) -> sp
     return sp.csr_matrix((vals, (rows, cols)), shape=(len(liked), n_papers), dtype=np.float32)
 
 
-def recency_scores(likes: sp.csr_matrix, vectors: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+def recency_scores(
+    likes: sp.csr_matrix, vectors: sp.csr_matrix, candidates: np.ndarray
+) -> np.ndarray:
     """zotero-arxiv-daily: recency-weighted mean cosine of a candidate to the liked papers."""
-    return np.asarray((likes @ vectors) @ vectors[candidates].T.toarray())
+    return ((likes @ vectors) @ vectors[candidates].T).toarray()
 
 
-def centroid_scores(likes: sp.csr_matrix, vectors: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+def centroid_scores(
+    likes: sp.csr_matrix, vectors: sp.csr_matrix, candidates: np.ndarray
+) -> np.ndarray:
     """Rocchio: cosine of a candidate to the unit mean of the liked papers' vectors."""
-    return np.asarray(normalize(likes @ vectors) @ vectors[candidates].T.toarray())
+    return (normalize(likes @ vectors) @ vectors[candidates].T).toarray()
 
 
 def random_scores(users: int, candidates: int, rng: np.random.Generator) -> np.ndarray:

@@ -83,12 +83,20 @@ def worker(users: int, papers: int, corpus_size: int) -> dict[str, float]:
     rank_s, rank_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert len(result) == users
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"users": users, "fit_s": fit_s, "rank_s": rank_s, "rank_cpu": rank_cpu, "peak_mb": peak_mb}
+    return {
+        "users": users,
+        "fit_s": fit_s,
+        "rank_s": rank_s,
+        "rank_cpu": rank_cpu,
+        "peak_mb": peak_mb,
+    }
 
 
 def main() -> None:
     """Run each size in a subprocess and print one table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--users", default="10000,100000", help="comma-separated user counts")
     parser.add_argument("--papers", type=int, default=2000, help="new papers to rank")
     parser.add_argument("--corpus", type=int, default=50000, help="papers users liked from")
@@ -104,7 +112,16 @@ def main() -> None:
     for name in ("users", "fit s", "rank s (wall)", "rank s (CPU)", "load", "peak RSS MB"):
         table.add_column(name, justify="right")
     for users in (int(u) for u in args.users.split(",")):
-        command = [sys.executable, __file__, "--worker", str(users), "--papers", str(args.papers), "--corpus", str(args.corpus)]
+        command = [
+            sys.executable,
+            __file__,
+            "--worker",
+            str(users),
+            "--papers",
+            str(args.papers),
+            "--corpus",
+            str(args.corpus),
+        ]
         out = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         table.add_row(
             f"{users:,}",

@@ -152,7 +152,8 @@ def rank_users(
     fitted = ranker.fit([*papers.values(), *candidates.values()])
     profiles, warnings = profiles_from_likes(papers, users, source)
     pool = [Candidate(key, text) for key, text in candidates.items()]
-    result = ranker.rank(fitted, profiles, pool, top, progress=progress)
+    # Only the order is written, so the reasons are not built (same scores and picks).
+    result = ranker.rank(fitted, profiles, pool, top, progress=progress, explain=False)
     return {user: [p.paper_key for p in items] for user, items in result.items()}, warnings
 
 

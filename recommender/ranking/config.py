@@ -45,13 +45,13 @@ class RankerConfig(BaseModel):
         "lambda_j / (lambda_j + whitening * noise); larger damps less.",
     )
     profile_terms: int = Field(
-        default=0,
+        default=256,
         ge=0,
         description="Keep only a profile's N heaviest terms (0 = all); bounds the cost of the "
         "term view for large libraries.",
     )
     topic_weight: float = Field(
-        default=1.5,
+        default=2.0,
         ge=0,
         description="Weight of the topic (LSA) view against the specific-term view when the "
         "two standardised similarities are added.",

@@ -33,16 +33,26 @@ class PaperView:
 
 
 def top_shared_terms(
-    profiles: np.ndarray, papers: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int
+    profiles: sp.csr_matrix, papers: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pair, term, value) of the n terms adding most to profile . paper per (row, col) pair."""
     picked = papers[cols]  # one row per pair: the paper's few terms
     pair = np.repeat(np.arange(len(cols)), np.diff(picked.indptr))
     term = picked.indices
-    value = picked.data * profiles[rows[pair], term]
+    # Look each (user, term) up in the profiles: CSR keys row * V + column are sorted.
+    profiles = profiles if profiles.has_sorted_indices else profiles.sorted_indices()
+    width = np.int64(profiles.shape[1])
+    keys = np.repeat(np.arange(profiles.shape[0], dtype=np.int64), np.diff(profiles.indptr))
+    keys = keys * width + profiles.indices
+    wanted = rows[pair].astype(np.int64) * width + term
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    hit = (keys[at] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
+    value = picked.data[hit] * profiles.data[at[hit]]
+    pair, term = pair[hit], term[hit]
     keep = value > 0
     pair, term, value = pair[keep], term[keep], value[keep]
-    order = np.lexsort((term, -value, pair))
+    # One float key sorts by pair, then by value descending (values lie in (0, 1]).
+    order = np.argsort(pair * 2.0 + (1.0 - value / (value.max(initial=0.0) + 1e-9)))
     pair, term, value = pair[order], term[order], value[order]
     rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
     top = rank < n
@@ -70,7 +80,7 @@ def explain_chunk(
     profiles: Sequence[ProfileInput],
     picks: ChunkPicks,
     papers: PaperView,
-    profile_terms: np.ndarray,
+    profile_terms: sp.csr_matrix,
     liked_topics: list[np.ndarray],
     keyword_hits: list[dict[str, np.ndarray]],
     n_terms: int,
@@ -79,10 +89,11 @@ def explain_chunk(
     rows, slots = np.nonzero(picks.columns >= 0)  # row-major: rows ascending
     cols = picks.columns[rows, slots]
     pair, term, value = top_shared_terms(profile_terms, papers.terms, rows, cols, n_terms)
-    starts = np.searchsorted(pair, np.arange(len(rows) + 1))
+    starts = np.searchsorted(pair, np.arange(len(rows) + 1)).tolist()
     words = papers.vocabulary[term].tolist()
     values = value.tolist()
-    best, closeness = nearest_liked(rows, cols, liked_topics, papers.topics)
+    nearest, closeness = nearest_liked(rows, cols, liked_topics, papers.topics)
+    best, near = nearest.tolist(), closeness.tolist()
     scores = picks.scores[rows, slots].tolist()
     followed = picks.followed[rows, slots].tolist()
     results: list[list[ScoredPaper]] = [[] for _ in profiles]
@@ -94,14 +105,14 @@ def explain_chunk(
             shared = words[lo:hi]
             text = "shares " + ", ".join(shared)
             reasons.append(Reason(kind="terms", text=text, terms=shared, weight=sum(values[lo:hi])))
-        if closeness[i] > 0:
+        if near[i] > 0:
             key = profile.liked[best[i]].key
             reasons.append(
                 Reason(
                     kind="nearest_liked",
                     text=f"close to {key}",
                     paper_key=key,
-                    weight=float(closeness[i]),
+                    weight=near[i],
                 )
             )
         for word, hits in keyword_hits[row].items():
@@ -122,3 +133,17 @@ def explain_chunk(
             ScoredPaper(paper_key=papers.keys[col], score=scores[i], reasons=reasons)
         )
     return results
+
+
+def bare_chunk(picks: ChunkPicks, keys: Sequence[str]) -> list[list[ScoredPaper]]:
+    """ScoredPaper lists without reasons, for callers that only need the order."""
+    return [
+        [
+            ScoredPaper(paper_key=keys[column], score=score)
+            for column, score in zip(row_columns, row_scores, strict=True)
+            if column >= 0
+        ]
+        for row_columns, row_scores in zip(
+            picks.columns.tolist(), picks.scores.tolist(), strict=True
+        )
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.preprocessing import normalize
 
@@ -31,27 +32,37 @@ def interest_picks(
     min_share: float,
 ) -> list[list[int]]:
     """Per user: the best allowed candidate column of each of its interests (none if one)."""
-    rows, members = [], []
-    for user, docs in enumerate(liked):
-        if len(docs) < 2:
-            continue
-        found, counts = np.unique(labels[docs], return_counts=True)
-        if len(found) < 2:
-            continue
-        for label, count in zip(found, counts, strict=True):
-            if count >= min_share * len(docs):
-                rows.append(user)
-                members.append(docs[labels[docs] == label])
     out: list[list[int]] = [[] for _ in liked]
-    if not rows:
+    sizes = np.array([len(docs) for docs in liked], dtype=np.int64)
+    if sizes.sum() == 0:
         return out
-    profiles = normalize(np.vstack([doc_topics[m].mean(axis=0) for m in members]))
-    closeness = profiles @ paper_topics.T
-    closeness[~allowed[rows]] = -np.inf
+    users = np.repeat(np.arange(len(liked)), sizes)
+    docs = np.concatenate([np.asarray(d, dtype=np.int64) for d in liked])
+    groups = len(labels) and int(labels.max()) + 1
+    found, group, counts = np.unique(
+        users * groups + labels[docs], return_inverse=True, return_counts=True
+    )
+    owner = found // groups
+    distinct = np.bincount(owner, minlength=len(liked))
+    keep = (counts >= min_share * sizes[owner]) & (distinct[owner] >= 2)
+    if not keep.any():
+        return out
+    # Interest profile = unit mean topic vector of its likes (one sparse product for all).
+    index = np.cumsum(keep) - 1
+    member = keep[group]
+    weights = sp.csr_matrix(
+        (1.0 / counts[group[member]], (index[group[member]], docs[member])),
+        shape=(int(keep.sum()), doc_topics.shape[0]),
+        dtype=np.float32,
+    )
+    closeness = normalize(weights @ doc_topics) @ paper_topics.T
+    owners = owner[keep]
+    closeness[~allowed[owners]] = -np.inf
     best = np.argmax(closeness, axis=1)
-    for user, column, value in zip(rows, best, closeness[np.arange(len(rows)), best], strict=True):
-        if np.isfinite(value) and column not in out[user]:
-            out[user].append(int(column))
+    ok = np.isfinite(closeness[np.arange(len(best)), best])
+    for user, column in zip(owners[ok].tolist(), best[ok].tolist(), strict=True):
+        if column not in out[user]:
+            out[user].append(column)
     return out
 
 

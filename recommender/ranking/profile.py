@@ -28,10 +28,10 @@ class DocumentTable:
 class Profiles:
     """A chunk of users' profiles in both views, and their positive centroids."""
 
-    terms: np.ndarray  # unit profile term vectors, dense (users x V)
+    terms: sp.csr_matrix  # unit profile term vectors, pruned (users x V)
     projected: np.ndarray  # terms @ basis.T
     topics: np.ndarray  # unit profile topic vectors (users x d)
-    positive_terms: sp.csr_matrix  # mean of liked papers and keywords (not unit)
+    own_terms: np.ndarray  # profile . positive centroid (mean of liked papers and keywords)
     positive_projected: np.ndarray
     positive_topics: np.ndarray
     liked_rows: list[np.ndarray]  # each user's liked papers as table rows, in `liked` order
@@ -71,38 +71,46 @@ def keyword_terms(fitted: FittedText, profiles: Sequence[ProfileInput]) -> sp.cs
 def _mixes(
     table: DocumentTable, profiles: Sequence[ProfileInput], dislike_weight: float
 ) -> tuple[sp.csr_matrix, sp.csr_matrix, list[np.ndarray]]:
-    """Users x documents weights: the Rocchio mix and the positive (liked) mean."""
-    rows, cols, vals, liked_rows = [], [], [], []
-    for i, profile in enumerate(profiles):
-        ordered = [table.row[doc.key] for doc in profile.liked]
-        liked_rows.append(np.array(ordered, dtype=np.int64))
-        liked = sorted(set(ordered))
-        disliked = sorted({table.row[doc.key] for doc in profile.disliked} - set(liked))
-        rows += [i] * (len(liked) + len(disliked))
-        cols += liked + disliked
-        vals += [1.0 / max(len(liked), 1)] * len(liked)
-        vals += [-dislike_weight / max(len(disliked), 1)] * len(disliked)
+    """Users x documents weights: the mean of the liked, and dislike_weight x mean disliked."""
+    row = table.row
+    sizes = [len(p.liked) for p in profiles]
+    flat = np.array([row[d.key] for p in profiles for d in p.liked], dtype=np.int64)
+    liked_rows = np.split(flat, np.cumsum(sizes)[:-1]) if profiles else []
+    users = np.repeat(np.arange(len(profiles)), sizes)
     shape = (len(profiles), table.terms.shape[0])
-    mix = sp.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float32)
-    positive = mix.copy()
-    positive.data = np.maximum(positive.data, 0)
-    positive.eliminate_zeros()
-    return mix, positive, liked_rows
+    # Duplicates collapse: a paper liked twice counts once (mean over distinct likes).
+    pairs = np.unique(users * shape[1] + flat)
+    owner = pairs // shape[1]
+    distinct = np.bincount(owner, minlength=len(profiles))
+    positive = sp.csr_matrix(
+        (1.0 / distinct[owner], (owner, pairs % shape[1])), shape=shape, dtype=np.float32
+    )
+    bad_rows, bad_cols, bad_vals = [], [], []
+    for i, profile in enumerate(profiles):
+        if profile.disliked:
+            disliked = {row[doc.key] for doc in profile.disliked} - set(liked_rows[i].tolist())
+            bad_rows += [i] * len(disliked)
+            bad_cols += sorted(disliked)
+            bad_vals += [dislike_weight / len(disliked)] * len(disliked)
+    negative = sp.csr_matrix((bad_vals, (bad_rows, bad_cols)), shape=shape, dtype=np.float32)
+    return positive, negative, liked_rows
 
 
 def prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep each row's `keep` largest-magnitude entries (ties: the lower column)."""
-    if keep <= 0 or not len(matrix.indptr) or np.diff(matrix.indptr).max(initial=0) <= keep:
+    """Keep each row's `keep` largest-magnitude entries (entries tied with the last kept stay)."""
+    counts = np.diff(matrix.indptr)
+    if keep <= 0 or counts.max(initial=0) <= keep:
         return matrix
-    matrix = matrix.copy()
-    matrix.sort_indices()
-    for row in np.flatnonzero(np.diff(matrix.indptr) > keep):
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        values = matrix.data[lo:hi]
-        drop = np.argsort(-np.abs(values), kind="stable")[keep:]
-        values[drop] = 0.0
-    matrix.eliminate_zeros()
-    return matrix
+    magnitude = np.abs(matrix.data)
+    cutoff = np.zeros(len(counts), dtype=magnitude.dtype)
+    for row in np.flatnonzero(counts > keep):
+        values = magnitude[matrix.indptr[row] : matrix.indptr[row + 1]]
+        cutoff[row] = np.partition(values, len(values) - keep)[len(values) - keep]
+    kept = magnitude >= np.repeat(cutoff, counts)
+    rows = np.repeat(np.arange(len(counts)), counts)[kept]
+    return sp.csr_matrix(
+        (matrix.data[kept], (rows, matrix.indices[kept])), shape=matrix.shape, dtype=np.float32
+    )
 
 
 def build_profiles(
@@ -112,26 +120,36 @@ def build_profiles(
     config: RankerConfig,
 ) -> Profiles:
     """Rocchio profiles: mean liked - dislike_weight * mean disliked + keyword_weight * keywords."""
-    mix, positive, liked_rows = _mixes(table, profiles, config.dislike_weight)
+    positive, negative, liked_rows = _mixes(table, profiles, config.dislike_weight)
     keywords = keyword_terms(fitted, profiles) * config.keyword_weight
     keyword_projected = np.asarray(keywords @ fitted.basis.T, dtype=np.float32)
     keyword_topics = normalize(keyword_projected) * config.keyword_weight
     has_keywords = np.array([any(w > 0 for w in p.keywords.values()) for p in profiles])
     has_likes = np.diff(positive.indptr) > 0
-    raw = prune_rows((mix @ table.terms + keywords).tocsr(), config.profile_terms)
-    # Every view is linear, so projections come from the documents' (cheap) projections.
-    raw_projected = mix @ table.projected + keyword_projected
-    norms = np.sqrt(np.asarray(raw.multiply(raw).sum(axis=1)).ravel())
+    full = positive @ table.terms
+    if keywords.nnz:
+        full = full + keywords
+    if negative.nnz:
+        full = full - negative @ table.terms
+    # The heaviest terms carry the similarity; pruning bounds the cost for big libraries.
+    pruned = prune_rows(sp.csr_matrix(full), config.profile_terms)
+    norms = np.sqrt(np.asarray(pruned.multiply(pruned).sum(axis=1)).ravel())
     inverse = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
-    # The positive centroid stands for "the papers this user picked"; keywords count as one.
+    terms = sp.csr_matrix(sp.diags(inverse) @ pruned, dtype=np.float32)
+    # The positive centroid c+ (liked papers, keywords counting as one) stands for "the papers
+    # this user picked". c+ = full + negative part, and full . p = |pruned| for p = pruned/|.|.
     scale = (1.0 / (1.0 + config.keyword_weight * has_keywords * has_likes)).astype(np.float32)
+    own = norms.astype(np.float32)
+    if negative.nnz:
+        own += np.asarray((negative @ table.terms).multiply(terms).sum(axis=1)).ravel()
+    mix_topics = positive @ table.topics - negative @ table.topics + keyword_topics
     return Profiles(
-        terms=(raw.multiply(inverse[:, None])).toarray().astype(np.float32),
-        projected=(raw_projected * inverse[:, None]).astype(np.float32),
-        topics=normalize(mix @ table.topics + keyword_topics).astype(np.float32),
-        positive_terms=sp.diags(scale) @ (positive @ table.terms + keywords).tocsr(),
-        positive_projected=((positive @ table.projected + keyword_projected) * scale[:, None]),
-        positive_topics=((positive @ table.topics + keyword_topics) * scale[:, None]),
+        terms=terms,
+        projected=np.asarray(terms @ fitted.basis.T, dtype=np.float32),
+        topics=normalize(mix_topics).astype(np.float32),
+        own_terms=own * scale,
+        positive_projected=(positive @ table.projected + keyword_projected) * scale[:, None],
+        positive_topics=(positive @ table.topics + keyword_topics) * scale[:, None],
         liked_rows=liked_rows,
         active=has_likes | has_keywords,
     )

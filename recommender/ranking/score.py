@@ -26,23 +26,25 @@ class PaperVectors:
     terms: sp.csr_matrix
     topics: np.ndarray
     projected: np.ndarray  # terms @ basis.T (not normalised)
+    columns: sp.csr_matrix  # terms transposed, ready for profile @ columns
 
     @classmethod
     def of(cls, fitted: FittedText, terms: sp.csr_matrix) -> PaperVectors:
         """Vectors of papers given their unit term vectors."""
         projected = np.asarray(terms @ fitted.basis.T, dtype=np.float32)
-        return cls(terms, fitted.topics(terms), projected)
+        return cls(terms, fitted.topics(terms), projected, terms.T.tocsr())
 
 
-def _views(fitted: FittedText, profiles: Profiles, papers: PaperVectors) -> np.ndarray:
-    """Stacked (term view, topic view) similarities, shape (2, users, papers).
+def _views(
+    fitted: FittedText, profiles: Profiles, papers: PaperVectors
+) -> tuple[np.ndarray, np.ndarray]:
+    """(term view, topic view) similarities, each (users, papers).
 
     Term view: profile . paper with the shared topic directions damped (shrunk whitening).
     """
-    raw = np.asarray((papers.terms @ profiles.terms.T).T)
-    term = raw - (profiles.projected * fitted.damping) @ papers.projected.T
-    topic = profiles.topics @ papers.topics.T
-    return np.stack([term, topic])
+    term = (profiles.terms @ papers.columns).toarray()
+    term -= (profiles.projected * fitted.damping) @ papers.projected.T
+    return term, profiles.topics @ papers.topics.T
 
 
 def relative_closeness(
@@ -53,20 +55,29 @@ def relative_closeness(
     topic_weight: float,
 ) -> np.ndarray:
     """r for every (user, paper): fused similarity over that of the user's own liked papers."""
-    weights = np.array([1.0, topic_weight], dtype=np.float32)[:, None, None]
-    ref = _views(fitted, profiles, reference)
-    mean = ref.mean(axis=2, keepdims=True)
-    std = ref.std(axis=2, keepdims=True) + 1e-6
-    fused = (weights * (_views(fitted, profiles, papers) - mean) / std).sum(axis=0)
+    ref_term, ref_topic = _views(fitted, profiles, reference)
+    term_mean, term_std = ref_term.mean(axis=1), ref_term.std(axis=1) + 1e-6
+    topic_mean, topic_std = ref_topic.mean(axis=1), ref_topic.std(axis=1) + 1e-6
     # The positive centroid is the mean of the liked papers' vectors, and every view is linear
     # in the paper, so its similarity is exactly the mean similarity of the liked papers.
-    own_term = np.asarray(profiles.positive_terms.multiply(profiles.terms).sum(axis=1)).ravel()
-    own_term -= (profiles.projected * fitted.damping * profiles.positive_projected).sum(axis=1)
+    damped = profiles.projected * fitted.damping
+    own_term = profiles.own_terms - (damped * profiles.positive_projected).sum(axis=1)
     own_topic = (profiles.topics * profiles.positive_topics).sum(axis=1)
-    own = np.stack([own_term, own_topic])[:, :, None]
-    own_fused = (weights * (own - mean) / std).sum(axis=0)
+    own = (own_term - term_mean) / term_std + topic_weight * (own_topic - topic_mean) / topic_std
     # A profile pushed far from its own likes (strong dislikes) still gets a positive scale.
-    return fused / np.maximum(own_fused, 1e-3)
+    own = np.maximum(own, 1e-3)
+    # r is affine in the two views per user: r = a * term + b * topic + c, computed as one
+    # sparse product plus one dense product over [topics | projections].
+    a = (1.0 / (term_std * own)).astype(np.float32)
+    b = (topic_weight / (topic_std * own)).astype(np.float32)
+    c = -(term_mean / term_std + topic_weight * topic_mean / topic_std) / own
+    left = np.hstack([profiles.topics * b[:, None], -damped * a[:, None]])
+    right = np.hstack([papers.topics, papers.projected])
+    closeness = left @ right.T
+    raw = (sp.diags(a) @ profiles.terms @ papers.columns).tocoo()
+    closeness[raw.row, raw.col] += raw.data
+    closeness += c[:, None].astype(np.float32)
+    return closeness
 
 
 def to_score(closeness: np.ndarray) -> np.ndarray:

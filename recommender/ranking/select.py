@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-MAX_GRAM = 6000  # papers in one MMR similarity matrix (6000^2 float32 = 144 MB)
+MAX_POOL_FLOATS = 1 << 25  # 128 MB of float32 topic vectors for one MMR batch
 
 
 def top_pool(scores: np.ndarray, size: int) -> np.ndarray:
@@ -45,21 +45,20 @@ def diverse_top_k(
     """
     users = closeness.shape[0]
     depth = min(depth, k) if diversity > 0 else 0
-    pool = top_pool(closeness, k + depth * (factor - 1))
-    columns, local = np.unique(pool, return_inverse=True)
-    if depth and len(columns) > MAX_GRAM and users > 1:
-        half = users // 2  # keep the pool's similarity matrix small
+    size = min(k + depth * (factor - 1), closeness.shape[1])
+    if depth and users > 1 and users * size * topics.shape[1] > MAX_POOL_FLOATS:
+        half = users // 2  # keep the pool's topic vectors (users x pool x d) small
         parts = [
             diverse_top_k(part, to_score, topics, k, diversity, depth, factor)
             for part in (closeness[:half], closeness[half:])
         ]
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
-    local = local.reshape(pool.shape)
+    pool = top_pool(closeness, size)
     near = np.take_along_axis(closeness, pool, axis=1)
     value = np.where(np.isfinite(near), to_score(near), -np.inf)
     shown = np.full(pool.shape, -np.inf)
     if depth:
-        gram = np.maximum(topics[columns] @ topics[columns].T, 0.0)
+        pool_topics = topics[pool]  # (users, pool, d)
         redundancy = np.zeros(pool.shape)
         base = value.copy()
         rows = np.arange(users)
@@ -70,7 +69,8 @@ def diverse_top_k(
             if not live.any():
                 break
             shown[rows[live], best[live]] = current[rows[live], best[live]]
-            similarity = gram[local, local[rows, best][:, None]]
+            similarity = np.matmul(pool_topics, pool_topics[rows, best][:, :, None])[:, :, 0]
+            similarity = np.maximum(similarity, 0.0)
             redundancy = np.where(live[:, None], np.maximum(redundancy, similarity), redundancy)
         value = np.where(np.isfinite(shown), shown, base * (1 - diversity * redundancy))
     order = np.argsort(-value, axis=1, kind="stable")[:, :k]

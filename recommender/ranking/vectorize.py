@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,16 @@ class FittedText:
     reference_topics: np.ndarray  # unit topic vectors of the same sample
     centroids: np.ndarray  # unit topic centroids that label a user's interests
     corpus_size: int
+    # The fitted corpus' own vectors, by text: reused by rank calls in the fitting process
+    # (rank-offline, a refit in the live job). Never pickled: it would multiply the size.
+    _seen: tuple[dict[str, int], sp.csr_matrix] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_seen"] = None
+        return state
 
     def params(self) -> dict[str, Any]:
         """What produced this model, to store next to it."""
@@ -53,7 +63,18 @@ class FittedText:
 
     def terms(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Unit-length weighted term vectors of `texts`."""
-        return weigh(self.counts(texts), self.idf, self.avg_length, self.config)
+        if self._seen is None:
+            return weigh(self.counts(texts), self.idf, self.avg_length, self.config)
+        row, vectors = self._seen
+        found = np.array([row.get(t, -1) for t in texts], dtype=np.int64)
+        missing = np.flatnonzero(found < 0)
+        if len(missing):
+            fresh = weigh(
+                self.counts([texts[i] for i in missing]), self.idf, self.avg_length, self.config
+            )
+            found[missing] = vectors.shape[0] + np.arange(len(missing))
+            vectors = sp.vstack([vectors, fresh], format="csr")
+        return vectors[found]
 
     def topics(self, terms: sp.csr_matrix) -> np.ndarray:
         """Unit-length topic (LSA) vectors of weighted term vectors."""
@@ -93,16 +114,25 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
     if not texts:
         raise ValueError("cannot fit the text model on an empty corpus")
     n = len(texts)
-    vectorizer = CountVectorizer(
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, config.ngram_max),
-        stop_words=config.stop_words,
-        # Small corpora (tests, a first run) cannot honour df cut-offs meant for thousands.
-        min_df=config.min_df if n >= 10 * config.min_df else 1,
-        max_df=config.max_df if n >= 20 else 1.0,
-        dtype=np.float32,
-    )
-    counts = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+    # Small corpora (tests, a first run) cannot honour df cut-offs meant for thousands.
+    cutoffs = [(config.min_df if n >= 10 * config.min_df else 1, config.max_df if n >= 20 else 1.0)]
+    cutoffs.append((1, 1.0))
+    for min_df, max_df in cutoffs:
+        vectorizer = CountVectorizer(
+            token_pattern=TOKEN_PATTERN,
+            ngram_range=(1, config.ngram_max),
+            stop_words=config.stop_words,
+            min_df=min_df,
+            max_df=max_df,
+            dtype=np.float32,
+        )
+        try:
+            counts = vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+            break
+        except ValueError:  # no term survived the cut-offs (or there are no words at all)
+            continue
+    else:
+        raise ValueError("cannot fit the text model: the corpus has no usable words")
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     if config.weighting == "bm25":
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
@@ -139,6 +169,7 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
         corpus_size=n,
     )
     fitted.reference_topics = fitted.topics(fitted.reference_terms)
+    fitted._seen = ({text: i for i, text in enumerate(texts)}, terms)
     topics = fitted.topics(terms)
     fitted.centroids = fit_centroids(topics, config.interest_topics, config.random_state)
     return fitted

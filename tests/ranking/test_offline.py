@@ -63,7 +63,11 @@ def test_output_is_deterministic(files: dict[str, Path]) -> None:
 def test_progress_reports_users(files: dict[str, Path]) -> None:
     seen: list[tuple[int, int]] = []
     run_rank_offline(
-        files["papers"], files["candidates"], files["likes"], 2, files["out"],
+        files["papers"],
+        files["candidates"],
+        files["likes"],
+        2,
+        files["out"],
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen[-1] == (2, 2)
@@ -106,7 +110,11 @@ def test_user_without_usable_likes_gets_an_empty_line_and_a_warning(files: dict[
         ("papers", [{"id": "a"}], ":1: missing field 'text' (or 'title' and 'abstract')"),
         ("candidates", [{"id": "a", "text": "  "}], ":1: empty text for 'a'"),
         ("candidates", [{"id": "a", "title": "", "abstract": ""}], ":1: empty text for 'a'"),
-        ("candidates", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}], ":2: duplicate id 'a'"),
+        (
+            "candidates",
+            [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}],
+            ":2: duplicate id 'a'",
+        ),
         ("likes", [{"user": "u", "liked": []}, {"liked": ["p0"]}], ":2: missing field 'user'"),
         ("likes", [{"user": "u"}], ":1: missing field 'liked'"),
         ("likes", [{"user": "u", "liked": "p0"}], ":1: 'liked' must be a list of id strings"),

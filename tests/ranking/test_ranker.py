@@ -51,7 +51,9 @@ def test_reasons_name_terms_and_nearest_liked_paper(ranker: Ranker, fitted: Fitt
     top = ranker.rank(fitted, [user], CANDIDATES, k=1)["u"][0]
     kinds = {r.kind: r for r in top.reasons}
     assert set(kinds) >= {"terms", "nearest_liked"}
-    assert kinds["terms"].terms and all(t in CANDIDATES_TEXT[top.paper_key] for t in kinds["terms"].terms)
+    assert kinds["terms"].terms and all(
+        t in CANDIDATES_TEXT[top.paper_key] for t in kinds["terms"].terms
+    )
     expected = "l0" if top.paper_key.startswith("g") else "l1"
     assert kinds["nearest_liked"].paper_key == expected
 
@@ -91,10 +93,10 @@ def test_followed_author_boosts(ranker: Ranker, fitted: FittedText) -> None:
     result = ranker.rank(fitted, [base, follow], candidates, k=6)
     before = {p.paper_key: p.score for p in result["u"]}
     after = {p.paper_key: p for p in result["v"]}
-    # An off-topic paper: last (or unranked) without the follow, above two on-topic ones with it.
-    assert before.get("ada", 0.0) < after["ada"].score
-    assert keys(result["v"]).index("ada") < keys(result["u"]).index("ada") if "ada" in before else True
-    assert keys(result["v"]).index("ada") <= 3
+    # An off-topic paper: last without the follow, above some on-topic paper with it.
+    assert keys(result["u"])[-1] == "ada"
+    assert before["ada"] < after["ada"].score
+    assert keys(result["v"]).index("ada") < len(candidates) - 1
     reason = next(r for r in after["ada"].reasons if r.kind == "followed_author")
     assert reason.terms == ["Ada Lovelace"]
 
@@ -109,7 +111,14 @@ def test_keywords_alone_make_a_profile(ranker: Ranker, fitted: FittedText) -> No
 def test_two_interests_both_reach_the_top_k(ranker: Ranker, fitted: FittedText) -> None:
     # Four likes on qubits, one on galaxies: the galaxies must still show up in the top 5.
     likes = liked(*QUANTUM[:4], GALAXIES[0])
-    ranked = keys(ranker.rank(fitted, [ProfileInput("u", likes)], pool(QUANTUM, "q") + pool(GALAXIES[1:], "g") + pool(OTHER, "o"), k=5)["u"])
+    ranked = keys(
+        ranker.rank(
+            fitted,
+            [ProfileInput("u", likes)],
+            pool(QUANTUM, "q") + pool(GALAXIES[1:], "g") + pool(OTHER, "o"),
+            k=5,
+        )["u"]
+    )
     assert any(k.startswith("q") for k in ranked) and any(k.startswith("g") for k in ranked)
 
 
@@ -138,11 +147,15 @@ def test_score_does_not_depend_on_the_other_candidates(ranker: Ranker, fitted: F
 
 
 def test_fitted_text_pickles_and_reports_params(fitted: FittedText) -> None:
-    copy = pickle.loads(pickle.dumps(fitted))
+    blob = pickle.dumps(fitted)
+    copy = pickle.loads(blob)
     assert copy.corpus_size == len(CORPUS)
     params = copy.params()
     assert params["corpus_size"] == len(CORPUS) and params["config"]["weighting"] == "bm25"
-    assert (copy.terms(["qubits"]) != fitted.terms(["qubits"])).nnz == 0
+    # The fitting process reuses the corpus vectors; a loaded copy recomputes them, equally.
+    texts = [CORPUS[3], "qubits in unseen words", CORPUS[0]]
+    assert abs(copy.terms(texts) - fitted.terms(texts)).max() < 1e-6
+    assert copy._seen is None  # the corpus vectors are not stored with the model
 
 
 def test_staleness_rule() -> None:
@@ -158,3 +171,25 @@ def test_tfidf_weighting_and_bigrams_also_rank(fitted: FittedText) -> None:
     assert any(" " in term for term in model.feature_names())
     user = ProfileInput("u", liked("dark matter halos in galaxy simulations"))
     assert keys(ranker.rank(model, [user], CANDIDATES, k=1)["u"])[0].startswith("g")
+
+
+def test_fit_copes_with_tiny_and_wordless_corpora() -> None:
+    ranker = Ranker()
+    # 25 papers, no word in two of them: min_df cannot hold, the model still fits and ranks.
+    texts = [f"topic{i} subject{i} matter{i}" for i in range(25)]
+    model = ranker.fit(texts)
+    user = ProfileInput("u", [LikedText("l", texts[3])])
+    ranked = ranker.rank(model, [user], [Candidate(f"c{i}", t) for i, t in enumerate(texts)], k=3)
+    assert keys(ranked["u"])[0] == "c3"
+    with pytest.raises(ValueError, match="no usable words"):
+        ranker.fit(["the and of", "a an the"])
+    with pytest.raises(ValueError, match="empty corpus"):
+        ranker.fit([])
+
+
+def test_rank_without_reasons_picks_the_same(ranker: Ranker, fitted: FittedText) -> None:
+    user = ProfileInput("u", liked(QUANTUM[0], GALAXIES[1]), keywords={"protein": 1.0})
+    full = ranker.rank(fitted, [user], CANDIDATES, k=8)["u"]
+    bare = ranker.rank(fitted, [user], CANDIDATES, k=8, explain=False)["u"]
+    assert [(p.paper_key, p.score) for p in bare] == [(p.paper_key, p.score) for p in full]
+    assert all(p.reasons for p in full) and not any(p.reasons for p in bare)

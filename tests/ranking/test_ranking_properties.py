@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import recommender.ranking
-from recommender.ranking import Candidate, FittedText, LikedText, ProfileInput, Ranker
+from recommender.ranking import Candidate, LikedText, ProfileInput
 
 WORDS = sorted({w for text in CORPUS for w in text.split()})
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)

@@ -15,6 +15,7 @@ from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.profiles import rank_users
 from recommender.store.engine import open_store
+from recommender.store.outbox import last_digest_times
 
 UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
 
@@ -104,6 +105,8 @@ def recommend(
     try:
         problems = sync_config_likes(settings, store, now_utc())
         inputs, ranked, papers = rank_users(settings, store, [account], now_utc())
+        with store.begin() as conn:
+            last_digest = last_digest_times(conn, [account.id]).get(account.id)
     finally:
         store.close()
     picks = ranked.get(account.id, [])
@@ -114,6 +117,8 @@ def recommend(
         why = "; ".join(r.text for r in scored.reasons)
         rows.append([rank, f"{scored.score:.0%}", paper.title[:90], why])
     title = f"{account.id}: {len(picks)} of {considered} unsent papers pass the threshold"
+    if last_digest is not None:
+        title += f" (papers new since the last digest, {last_digest:%Y-%m-%d %H:%M} UTC)"
     out.print(table(title, ["#", "score", "title", "why"], rows))
     if inputs and not inputs[0].profile.liked and not account.keywords:
         err.print(

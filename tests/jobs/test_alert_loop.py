@@ -117,6 +117,11 @@ def test_run_mails_each_user_a_digest_over_starttls_and_a_second_run_sends_nothi
     again = cli("run", "--config", str(config))
     assert again.exit_code == 0, again.output
     assert len(secure_smtp.messages) == 2
+    preview = " ".join(cli("recommend", "alice", "--config", str(config)).stdout.split())
+    assert (
+        "alice: 0 of 0 unsent papers pass the threshold (papers new since the last digest, "
+        in preview
+    )
 
 
 def first_paper_source(text: str) -> str:

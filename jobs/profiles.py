@@ -94,9 +94,10 @@ def _open_to(user: UserSettings, paper: StoredPaper, feed_names: set[str]) -> bo
     return True
 
 
-def _liked_texts(
+def liked_texts(
     feedback: Iterable[Feedback], papers: dict[int, StoredPaper], kind: FeedbackKind
 ) -> list[LikedText]:
+    """The ranker's view of a user's liked (or disliked) papers, oldest first."""
     chosen = sorted(
         (f for f in feedback if f.kind == kind), key=lambda f: (f.created_at, f.paper_id)
     )
@@ -145,8 +146,8 @@ def gather_inputs(
         closed = {p.key for p in pool} - open_keys
         profile = ProfileInput(
             user_id=user.id,
-            liked=_liked_texts(items, liked_papers, FeedbackKind.LIKE),
-            disliked=_liked_texts(items, liked_papers, FeedbackKind.DISLIKE),
+            liked=liked_texts(items, liked_papers, FeedbackKind.LIKE),
+            disliked=liked_texts(items, liked_papers, FeedbackKind.DISLIKE),
             keywords=dict(user.keywords),
             muted_keywords=list(user.muted_keywords),
             muted_authors=list(user.muted_authors),

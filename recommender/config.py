@@ -51,7 +51,8 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (plain-text SMTP is allowed only there)."""
     if host == "localhost":
         return True
     try:
@@ -234,7 +235,7 @@ class MailSettings(_Section):
 
     @model_validator(mode="after")
     def _secure_enough(self) -> MailSettings:
-        if self.host and self.security == "none" and not _is_loopback(self.host):
+        if self.host and self.security == "none" and not is_loopback(self.host):
             raise ValueError(
                 f"security = 'none' sends mail in plain text; it is only allowed to a loopback "
                 f"host, not {self.host!r}. Use 'starttls' or 'tls'"

@@ -8,26 +8,16 @@ has one deadline covering reconnect, login and the whole transaction.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 from types import TracebackType
 
 from aiosmtplib import SMTP, SMTPException, SMTPRecipientRefused, SMTPResponseException
 
-from recommender.config import MailSettings
+from recommender.config import MailSettings, is_loopback
 from recommender.digest.smtp_errors import mail_error
 from recommender.errors import MailError, MailPermanent
 
 _TRANSACTION = ("MAIL FROM", "RCPT TO", "DATA")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SmtpSender:
@@ -48,7 +38,7 @@ class SmtpSender:
         self._tls_context = tls_context
         self._local_hostname = local_hostname
         self._where = f"{settings.host}:{settings.effective_port}"
-        if settings.security == "none" and not _is_loopback(settings.host):
+        if settings.security == "none" and not is_loopback(settings.host):
             raise MailError(
                 f"{self._where}: security 'none' is only for a loopback relay",
                 "Use security = 'starttls' or 'tls'",

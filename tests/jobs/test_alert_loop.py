@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ALICE_LIKES, BOB_LIKES, write_config
 from feed_server import FeedServer
+from jobs_support import ALICE_LIKES, BOB_LIKES, write_config
 from smtp_server import SmtpServer, TlsSetup
 
 PASSWORD = "correct horse battery staple"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ALICE_LIKES, write_config
 from feed_server import FeedServer
+from jobs_support import ALICE_LIKES, write_config
 from typer.main import get_command
 
 from jobs.cli import app

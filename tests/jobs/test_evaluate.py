@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import write_config
+from jobs_support import write_config
 
 FEEDS = Path(__file__).parents[1] / "fixtures" / "feeds"
 

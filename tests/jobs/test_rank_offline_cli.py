@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import SEED_PAPERS
+from jobs_support import SEED_PAPERS
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import SEED_PAPERS
+from jobs_support import SEED_PAPERS
 
 from jobs.profiles import current_text_model
 from recommender.identifiers import paper_key

@@ -6,7 +6,7 @@ is either still unsent (and picked again) or in a stored digest (and sent from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -116,7 +116,7 @@ def compose_digest(
             paper_id=papers[s.paper_key].id,
             rank=rank,
             score=s.score,
-            reasons=[r.model_dump(mode="json") for r in s.reasons],
+            reasons=[asdict(r) for r in s.reasons],
         )
         for rank, s in enumerate(picks, start=1)
     ]

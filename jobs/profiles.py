@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sklearn
@@ -189,7 +189,7 @@ def readable_reasons(picks: list[ScoredPaper], papers: dict[str, StoredPaper]) -
             liked = papers.get(reason.paper_key or "")
             if reason.kind == "nearest_liked" and liked is not None:
                 title = liked.title if len(liked.title) <= 80 else liked.title[:77] + "…"
-                reason = reason.model_copy(update={"text": f"close to your liked paper “{title}”"})
+                reason = replace(reason, text=f"close to your liked paper “{title}”")
             reasons.append(reason)
-        result.append(scored.model_copy(update={"reasons": reasons}))
+        result.append(replace(scored, reasons=reasons))
     return result

@@ -51,8 +51,9 @@ def top_shared_terms(
     pair, term = pair[hit], term[hit]
     keep = value > 0
     pair, term, value = pair[keep], term[keep], value[keep]
-    # One float key sorts by pair, then by value descending (values lie in (0, 1]).
-    order = np.argsort(pair * 2.0 + (1.0 - value / (value.max(initial=0.0) + 1e-9)))
+    # By pair, then heaviest first; ties by term, so a user's reasons do not depend on which
+    # other users share the chunk.
+    order = np.lexsort((-value, pair))
     pair, term, value = pair[order], term[order], value[order]
     rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
     top = rank < n
@@ -96,42 +97,34 @@ def explain_chunk(
     best, near = nearest.tolist(), closeness.tolist()
     scores = picks.scores[rows, slots].tolist()
     followed = picks.followed[rows, slots].tolist()
+    keys = papers.keys
     results: list[list[ScoredPaper]] = [[] for _ in profiles]
+    # Reasons are built positionally: this loop runs once per pick, a million times for
+    # 100,000 users.
     for i, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         profile = profiles[row]
         reasons: list[Reason] = []
         lo, hi = starts[i], starts[i + 1]
         if hi > lo:
             shared = words[lo:hi]
-            text = "shares " + ", ".join(shared)
-            reasons.append(Reason(kind="terms", text=text, terms=shared, weight=sum(values[lo:hi])))
+            weight = sum(values[lo:hi])
+            reasons.append(Reason("terms", "shares " + ", ".join(shared), shared, None, weight))
         if near[i] > 0:
             key = profile.liked[best[i]].key
-            reasons.append(
-                Reason(
-                    kind="nearest_liked",
-                    text=f"close to {key}",
-                    paper_key=key,
-                    weight=near[i],
-                )
-            )
-        for word, hits in keyword_hits[row].items():
-            if hits[col]:
-                weight = float(profile.keywords[word])
-                reasons.append(
-                    Reason(kind="keyword", text=f"matches {word!r}", terms=[word], weight=weight)
-                )
+            reasons.append(Reason("nearest_liked", f"close to {key}", [], key, near[i]))
+        hits = keyword_hits[row]
+        if hits:
+            for word, mask in hits.items():
+                if mask[col]:
+                    weight = float(profile.keywords[word])
+                    reasons.append(Reason("keyword", f"matches {word!r}", [word], None, weight))
         if followed[i]:
             wanted = {normalise_author(a) for a in profile.followed_authors}
             names = [a for a in papers.authors[col] if normalise_author(a) in wanted]
-            text = "by " + ", ".join(names)
-            reasons.append(Reason(kind="followed_author", text=text, terms=names, weight=1.0))
+            reasons.append(Reason("followed_author", "by " + ", ".join(names), names, None, 1.0))
         if not reasons:
-            text = "close to your interests"
-            reasons.append(Reason(kind="interest", text=text, weight=scores[i]))
-        results[row].append(
-            ScoredPaper(paper_key=papers.keys[col], score=scores[i], reasons=reasons)
-        )
+            reasons.append(Reason("interest", "close to your interests", [], None, scores[i]))
+        results[row].append(ScoredPaper(keys[col], scores[i], reasons))
     return results
 
 

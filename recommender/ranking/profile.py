@@ -88,7 +88,10 @@ def _mixes(
     bad_rows, bad_cols, bad_vals = [], [], []
     for i, profile in enumerate(profiles):
         if profile.disliked:
+            # A paper both liked and disliked counts as liked (the later click wins upstream).
             disliked = {row[doc.key] for doc in profile.disliked} - set(liked_rows[i].tolist())
+            if not disliked:
+                continue
             bad_rows += [i] * len(disliked)
             bad_cols += sorted(disliked)
             bad_vals += [dislike_weight / len(disliked)] * len(disliked)

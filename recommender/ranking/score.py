@@ -74,8 +74,12 @@ def relative_closeness(
     left = np.hstack([profiles.topics * b[:, None], -damped * a[:, None]])
     right = np.hstack([papers.topics, papers.projected])
     closeness = left @ right.T
-    raw = (sp.diags(a) @ profiles.terms @ papers.columns).tocoo()
-    closeness[raw.row, raw.col] += raw.data
+    terms = profiles.terms
+    scaled = sp.csr_matrix(
+        (terms.data * np.repeat(a, np.diff(terms.indptr)), terms.indices, terms.indptr),
+        shape=terms.shape,
+    )
+    closeness += (scaled @ papers.columns).toarray()
     closeness += c[:, None].astype(np.float32)
     return closeness
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import GALAXIES, OTHER, QUANTUM
+from ranking_support import GALAXIES, OTHER, QUANTUM
 
 from recommender.errors import InputError
 from recommender.offline import OfflineReport, run_rank_offline

@@ -6,7 +6,7 @@ import math
 import pickle
 
 import pytest
-from conftest import CORPUS, GALAXIES, OTHER, QUANTUM
+from ranking_support import CORPUS, GALAXIES, OTHER, QUANTUM
 
 from recommender.ranking import (
     Candidate,
@@ -193,3 +193,31 @@ def test_rank_without_reasons_picks_the_same(ranker: Ranker, fitted: FittedText)
     bare = ranker.rank(fitted, [user], CANDIDATES, k=8, explain=False)["u"]
     assert [(p.paper_key, p.score) for p in bare] == [(p.paper_key, p.score) for p in full]
     assert all(p.reasons for p in full) and not any(p.reasons for p in bare)
+
+
+def test_chunks_ranked_on_two_threads_give_the_same_results(fitted: FittedText) -> None:
+    texts = QUANTUM + GALAXIES + OTHER
+    users = [
+        ProfileInput(
+            f"u{i:02d}",
+            [LikedText(f"l{j}", texts[j]) for j in {i % 20, (3 * i + 1) % 20, (7 * i) % 20}],
+            disliked=[LikedText(f"l{(5 * i + 2) % 20}", texts[(5 * i + 2) % 20])],
+            keywords={"qubits": 1.0} if i % 3 == 0 else {},
+            muted_keywords=["protein"] if i % 4 == 0 else [],
+        )
+        for i in range(30)
+    ]
+    whole = Ranker(RankerConfig(user_chunk=1024)).rank(fitted, users, CANDIDATES, k=6)
+    seen: list[tuple[int, int]] = []
+    chunked = Ranker(RankerConfig(user_chunk=4)).rank(
+        fitted, users, CANDIDATES, k=6, progress=lambda done, total: seen.append((done, total))
+    )
+    # Same picks and reasons; scores agree up to float32 rounding (BLAS blocks by batch size).
+    for user in users:
+        got, want = chunked[user.user_id], whole[user.user_id]
+        assert [(p.paper_key, [r.text for r in p.reasons]) for p in got] == [
+            (p.paper_key, [r.text for r in p.reasons]) for p in want
+        ]
+        assert [p.score for p in got] == pytest.approx([p.score for p in want], abs=1e-6)
+    assert all(whole[u.user_id] for u in users)
+    assert seen == [(min(n, 30), 30) for n in range(4, 34, 4)]

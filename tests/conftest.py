@@ -1,4 +1,5 @@
-"""Shared fixtures: migrated stores on SQLite and PostgreSQL, and fresh blank database URLs.
+"""Shared fixtures: migrated stores on SQLite and PostgreSQL, fresh blank database URLs, and
+real SMTP servers on loopback with a private TLS CA.
 
 PostgreSQL tests use the server at 127.0.0.1:5432 for real, each in its own database created
 for the test and dropped after it, so tests running concurrently never share tables. When the
@@ -7,16 +8,20 @@ server is unreachable they are skipped, except under CI=true, where that is a fa
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+from smtp_server import SmtpServer, TlsSetup, make_tls
 from sqlalchemy.pool import QueuePool
 
 from recommender.store import Store, open_store
@@ -180,3 +185,35 @@ def store(request: pytest.FixtureRequest) -> Store:
     name = "sqlite_store" if request.param == "sqlite" else "pg_store"
     result: Store = request.getfixturevalue(name)
     return result
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsSetup:
+    """A CA and a certificate for localhost / 127.0.0.1, made once per session."""
+    return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., SmtpServer]]:
+    """Start SmtpServer(**options); every server is stopped, and checked for leaks, at teardown."""
+    servers: list[SmtpServer] = []
+    threads_before = set(threading.enumerate())
+    fds_before = _open_fds()
+
+    def start(**options: Any) -> SmtpServer:
+        server = SmtpServer(**options)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    assert set(threading.enumerate()) <= threads_before, "a server thread is still running"
+    if _open_fds() > fds_before:
+        gc.collect()  # an unclosed socket now raises its ResourceWarning here, as an error
+        assert _open_fds() <= fds_before, "sockets or files were left open"

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from feed_server import FeedServer
 from jobs_support import FIXTURES
-from smtp_server import SmtpServer, TlsSetup, make_tls
 from typer.testing import CliRunner
 
 from jobs.cli import app
@@ -20,28 +19,6 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer(FIXTURES / "feeds").start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsSetup:
-    """A private CA and a certificate for 127.0.0.1."""
-    return make_tls(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def start_smtp() -> Iterator[Callable[..., SmtpServer]]:
-    """Start real aiosmtpd servers; all are stopped at teardown."""
-    servers: list[SmtpServer] = []
-
-    def start(**options: Any) -> SmtpServer:
-        server = SmtpServer(**options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

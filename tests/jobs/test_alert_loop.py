@@ -56,8 +56,8 @@ def parsed(raw: bytes) -> EmailMessage:
 
 
 @pytest.fixture
-def secure_smtp(start_smtp: Callable[..., SmtpServer], tls: TlsSetup) -> SmtpServer:
-    return start_smtp(tls=tls, starttls=True, auth=("papersift", PASSWORD))
+def secure_smtp(start_server: Callable[..., SmtpServer], tls: TlsSetup) -> SmtpServer:
+    return start_server(tls=tls, starttls=True, auth=("papersift", PASSWORD))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from smtp_server import SmtpServer, TlsSetup, make_tls
+from smtp_server import SmtpServer, TlsSetup
 from typer.testing import CliRunner
 from web_support import ServerThread, feedback_rows, loopback_socket, state_rows
 
@@ -125,12 +125,6 @@ def write_config(folder: Path, database_url: str, smtp_port: int, base_url: str)
     path = folder / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsSetup:
-    """A private CA and a certificate for 127.0.0.1: RFC 8058 one-click needs an https link."""
-    return make_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

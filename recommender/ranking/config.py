@@ -54,7 +54,22 @@ class RankerConfig(BaseModel):
         default=2.0,
         ge=0,
         description="Weight of the topic (LSA) view against the specific-term view when the "
-        "two standardised similarities are added.",
+        "two standardised similarities are added, for a library of 8 liked papers.",
+    )
+    topic_weight_exponent: float = Field(
+        default=0.25,
+        ge=0,
+        description="The topic view's weight scales as (8 / distinct liked papers) ** this: "
+        "a small library's term profile is noisy, so it leans on topics; a large one on its "
+        "specific terms (0 = the same weight for every library).",
+    )
+    profile_power: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="The term profile's weights are raised to this power (sign kept) before "
+        "it is scaled to unit length: below 1 flattens it, so terms of a few liked papers are "
+        "not drowned by the ones all of them share (1 = the plain Rocchio mean).",
     )
     reference_size: int = Field(
         default=500,

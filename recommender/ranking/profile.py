@@ -13,6 +13,9 @@ from recommender.ranking.config import RankerConfig
 from recommender.ranking.inputs import ProfileInput
 from recommender.ranking.vectorize import FittedText
 
+# The library size (distinct liked papers) at which the topic view gets config.topic_weight.
+TOPIC_PIVOT = 8.0
+
 
 @dataclass
 class DocumentTable:
@@ -36,6 +39,7 @@ class Profiles:
     positive_topics: np.ndarray
     liked_rows: list[np.ndarray]  # each user's liked papers as table rows, in `liked` order
     active: np.ndarray  # bool: the user has likes or positive keywords
+    topic_scale: np.ndarray  # per-user factor on the topic view's weight (library size)
 
 
 def document_table(fitted: FittedText, profiles: Sequence[ProfileInput]) -> DocumentTable:
@@ -135,17 +139,28 @@ def build_profiles(
     if negative.nnz:
         full = full - negative @ table.terms
     # The heaviest terms carry the similarity; pruning bounds the cost for big libraries.
-    pruned = prune_rows(sp.csr_matrix(full), config.profile_terms)
+    full = sp.csr_matrix(full)
+    pruned = prune_rows(full, config.profile_terms)
+    if config.profile_power != 1.0:
+        pruned = pruned.copy()
+        pruned.data = np.sign(pruned.data) * np.abs(pruned.data) ** config.profile_power
     norms = np.sqrt(np.asarray(pruned.multiply(pruned).sum(axis=1)).ravel())
     inverse = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
     terms = sp.csr_matrix(sp.diags(inverse) @ pruned, dtype=np.float32)
     # The positive centroid c+ (liked papers, keywords counting as one) stands for "the papers
-    # this user picked". c+ = full + negative part, and full . p = |pruned| for p = pruned/|.|.
+    # this user picked". c+ = full + negative part; with power 1, full . p = |pruned| for
+    # p = pruned/|.|.
     scale = (1.0 / (1.0 + config.keyword_weight * has_keywords * has_likes)).astype(np.float32)
-    own = norms.astype(np.float32)
+    if config.profile_power == 1.0:
+        own = norms.astype(np.float32)
+    else:
+        own = np.asarray(full.multiply(terms).sum(axis=1), dtype=np.float32).ravel()
     if negative.nnz:
         own += np.asarray((negative @ table.terms).multiply(terms).sum(axis=1)).ravel()
     mix_topics = positive @ table.topics - negative @ table.topics + keyword_topics
+    # Library size: distinct liked papers, the keyword pseudo-paper counting as one.
+    size = np.diff(positive.indptr) + has_keywords
+    topic_scale = (TOPIC_PIVOT / np.maximum(size, 1)) ** config.topic_weight_exponent
     return Profiles(
         terms=terms,
         projected=np.asarray(terms @ fitted.basis.T, dtype=np.float32),
@@ -155,4 +170,5 @@ def build_profiles(
         positive_topics=(positive @ table.topics + keyword_topics) * scale[:, None],
         liked_rows=liked_rows,
         active=has_likes | has_keywords,
+        topic_scale=topic_scale.astype(np.float64),
     )

@@ -54,7 +54,11 @@ def relative_closeness(
     reference: PaperVectors,
     topic_weight: float,
 ) -> np.ndarray:
-    """r for every (user, paper): fused similarity over that of the user's own liked papers."""
+    """r for every (user, paper): fused similarity over that of the user's own liked papers.
+
+    The topic view's weight is topic_weight x the user's `topic_scale` (library size).
+    """
+    topic_weight = topic_weight * profiles.topic_scale
     ref_term, ref_topic = _views(fitted, profiles, reference)
     term_mean, term_std = ref_term.mean(axis=1), ref_term.std(axis=1) + 1e-6
     topic_mean, topic_std = ref_topic.mean(axis=1), ref_topic.std(axis=1) + 1e-6

@@ -28,7 +28,7 @@ import peers
 from metrics import NAMES, macro, user_metrics
 
 from recommender.offline import LikesLine, profiles_from_likes
-from recommender.ranking import Candidate, Ranker, RankerConfig
+from recommender.ranking import Candidate, LikedText, Ranker, RankerConfig
 
 METHODS = ["papersift", "arxiv-sanity-lite SVM", "zotero-arxiv-daily", "TF-IDF centroid", "random"]
 TOP = 100
@@ -64,10 +64,16 @@ def evaluate_fold(
     start = time.perf_counter()
     ranker = Ranker(RankerConfig())
     fitted = ranker.fit(texts)
-    fit_s["papersift"] = time.perf_counter() - start
     papers = {k: dataset.texts[k] for k in train_keys}
     lines = [LikesLine(user, liked) for user, liked, _ in users]
     profiles, _ = profiles_from_likes(papers, lines)
+    # The crowd view learns from every library's train papers (rank-offline: every line of L),
+    # also those of users with nothing saved in this fold; never from a candidate's likers.
+    libraries = [
+        [LikedText(k, papers[k]) for k in liked if k in papers] for _, liked in dataset.users
+    ]
+    crowd = ranker.fit_crowd(fitted, libraries)
+    fit_s["papersift"] = time.perf_counter() - start
     pool = [Candidate(k, dataset.texts[k]) for k in keys]
     start = time.perf_counter()
     done = [0]
@@ -77,12 +83,12 @@ def evaluate_fold(
         done[0] = finished
 
     # As rank-offline calls it: the order only, no reasons (see RESULTS.md for both timings).
-    result = ranker.rank(fitted, profiles, pool, TOP, progress=advance, explain=False)
+    result = ranker.rank(fitted, profiles, pool, TOP, progress=advance, explain=False, crowd=crowd)
     ms["papersift"] = (time.perf_counter() - start) * 1000 / max(len(users), 1)
     ranked["papersift"] = {u: [p.paper_key for p in items] for u, items in result.items()}
     # The live job's call, with reasons: timed too, and it must pick the very same papers.
     start = time.perf_counter()
-    explained = ranker.rank(fitted, profiles, pool, TOP)
+    explained = ranker.rank(fitted, profiles, pool, TOP, crowd=crowd)
     ms["papersift, with reasons"] = (time.perf_counter() - start) * 1000 / max(len(users), 1)
     if any([p.paper_key for p in explained[u]] != r for u, r in ranked["papersift"].items()):
         raise SystemExit("rank with and without reasons disagree: a bug")

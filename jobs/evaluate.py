@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jobs.profiles import current_text_model, liked_texts, text_of
+from jobs.profiles import crowd_model, current_text_model, liked_texts, text_of
 from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
 from recommender.models import FeedbackKind
@@ -100,7 +100,9 @@ def evaluate_user(
     ranker = Ranker()
     fitted = current_text_model(store, ranker, now)
     candidates = [Candidate(p.key, text_of(p), tuple(p.authors)) for p in pool]
-    ranked = ranker.rank(fitted, [profile], candidates, k=len(candidates))[user.id]
+    # The crowd view may not learn from anyone's like of a held-out paper.
+    crowd = crowd_model(settings, store, ranker, fitted, leave_out={p.key for p in held_papers})
+    ranked = ranker.rank(fitted, [profile], candidates, k=len(candidates), crowd=crowd)[user.id]
     position = {s.paper_key: i for i, s in enumerate(ranked, start=1)}
     # A paper the ranker removed (muted) counts as ranked last.
     result = Evaluation(user.id, len(training), len(pool), user.max_papers)

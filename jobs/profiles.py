@@ -15,7 +15,14 @@ import sklearn
 
 from recommender.config import Settings, UserSettings
 from recommender.models import FeedbackKind, ScoredPaper
-from recommender.ranking import Candidate, FittedText, LikedText, ProfileInput, Ranker
+from recommender.ranking import (
+    Candidate,
+    CrowdModel,
+    FittedText,
+    LikedText,
+    ProfileInput,
+    Ranker,
+)
 from recommender.store.engine import Store
 from recommender.store.feedback import Feedback, feedback_for_users
 from recommender.store.outbox import last_digest_times, sent_paper_ids_for_users
@@ -158,6 +165,30 @@ def gather_inputs(
     return inputs, candidates, by_key
 
 
+def crowd_model(
+    settings: Settings,
+    store: Store,
+    ranker: Ranker,
+    fitted: FittedText,
+    leave_out: set[str] | None = None,
+) -> CrowdModel | None:
+    """The crowd view learnt from every configured user's likes (papers in `leave_out` left
+    out); None below the ranker's crowd_min_users users with likes."""
+    ids = [user.id for user in settings.users]
+    if len(ids) < ranker.config.crowd_min_users or ranker.config.crowd_weight == 0:
+        return None
+    with store.begin() as conn:
+        feedback = feedback_for_users(conn, ids)
+        wanted = {f.paper_id for items in feedback.values() for f in items}
+        papers = papers_by_ids(conn, wanted)
+    leave_out = leave_out or set()
+    libraries = [
+        [doc for doc in liked_texts(items, papers, FeedbackKind.LIKE) if doc.key not in leave_out]
+        for items in feedback.values()
+    ]
+    return ranker.fit_crowd(fitted, libraries)
+
+
 def rank_users(
     settings: Settings,
     store: Store,
@@ -172,7 +203,9 @@ def rank_users(
         return inputs, {i.user.id: [] for i in inputs}, by_key
     fitted = current_text_model(store, ranker, now)
     k = max(i.user.max_papers for i in inputs)
-    ranked = ranker.rank(fitted, [i.profile for i in inputs], candidates, k)
+    # All configured users teach the crowd view, also those not due in this cycle.
+    crowd = crowd_model(settings, store, ranker, fitted)
+    ranked = ranker.rank(fitted, [i.profile for i in inputs], candidates, k, crowd=crowd)
     results = {}
     for item in inputs:
         picks = [s for s in ranked.get(item.user.id, []) if s.score >= item.user.threshold]

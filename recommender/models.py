@@ -64,7 +64,8 @@ class FeedbackOrigin(StrEnum):
 class Reason:
     """Why a paper was picked, as data; `text` is what a reader sees."""
 
-    kind: str  # "terms" | "nearest_liked" | "keyword" | "followed_author" | "interest"
+    # "terms" | "nearest_liked" | "keyword" | "followed_author" | "crowd" | "interest"
+    kind: str
     text: str
     terms: list[str] = field(default_factory=list)
     paper_key: str | None = None  # the liked paper it is closest to

@@ -71,6 +71,25 @@ class RankerConfig(BaseModel):
         "it is scaled to unit length: below 1 flattens it, so terms of a few liked papers are "
         "not drowned by the ones all of them share (1 = the plain Rocchio mean).",
     )
+    crowd_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of the crowd view (what other readers' libraries teach about a "
+        "paper's words; see ranking/crowd.py), in units of the spread of r over the corpus "
+        "sample. 0 turns it off.",
+    )
+    crowd_min_users: int = Field(
+        default=50,
+        ge=2,
+        description="The crowd view needs at least this many users with likes; below, ranking "
+        "uses the user's own likes only.",
+    )
+    crowd_factors: int = Field(
+        default=128, ge=2, description="Dimensions of the co-like space (truncated SVD)."
+    )
+    crowd_ridge: float = Field(
+        default=3.0, gt=0, description="Ridge penalty of the map from words to co-like factors."
+    )
     reference_size: int = Field(
         default=500,
         ge=50,

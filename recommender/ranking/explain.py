@@ -19,6 +19,11 @@ class ChunkPicks:
     columns: np.ndarray
     scores: np.ndarray
     followed: np.ndarray  # bool, the pick is by a followed author
+    crowd: np.ndarray | None = None  # what the crowd view added to the pick's r, if used
+
+
+# A crowd contribution this large (a fifth of "as close as your typical like") is worth saying.
+CROWD_REASON_MIN = 0.2
 
 
 @dataclass
@@ -97,6 +102,7 @@ def explain_chunk(
     best, near = nearest.tolist(), closeness.tolist()
     scores = picks.scores[rows, slots].tolist()
     followed = picks.followed[rows, slots].tolist()
+    crowd = picks.crowd[rows, slots].tolist() if picks.crowd is not None else [0.0] * len(rows)
     keys = papers.keys
     results: list[list[ScoredPaper]] = [[] for _ in profiles]
     # Reasons are built positionally: this loop runs once per pick, a million times for
@@ -122,6 +128,9 @@ def explain_chunk(
             wanted = {normalise_author(a) for a in profile.followed_authors}
             names = [a for a in papers.authors[col] if normalise_author(a) in wanted]
             reasons.append(Reason("followed_author", "by " + ", ".join(names), names, None, 1.0))
+        if crowd[i] >= CROWD_REASON_MIN:
+            text = "readers of papers like yours save papers like this"
+            reasons.append(Reason("crowd", text, [], None, crowd[i]))
         if not reasons:
             reasons.append(Reason("interest", "close to your interests", [], None, scores[i]))
         results[row].append(ScoredPaper(keys[col], scores[i], reasons))

@@ -15,12 +15,14 @@ from threadpoolctl import threadpool_limits
 from recommender.models import ScoredPaper
 from recommender.ranking.candidates import CandidateSet
 from recommender.ranking.config import RankerConfig
+from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
 from recommender.ranking.explain import ChunkPicks, bare_chunk, explain_chunk
-from recommender.ranking.inputs import Candidate, ProfileInput
+from recommender.ranking.inputs import Candidate, LikedText, ProfileInput
 from recommender.ranking.interests import interest_picks, reserve_slots
 from recommender.ranking.profile import DocumentTable, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
+    add_crowd,
     closeness_for,
     relative_closeness,
     to_score,
@@ -81,6 +83,12 @@ class Ranker:
         """Fit the text model on a corpus (liked papers and recent candidates)."""
         return fit_text(texts, self.config)
 
+    def fit_crowd(
+        self, fitted: FittedText, libraries: Sequence[Sequence[LikedText]]
+    ) -> CrowdModel | None:
+        """The crowd model of every user's liked papers (None with too few users)."""
+        return fit_crowd(fitted, libraries, self.config)
+
     def rank(
         self,
         fitted: FittedText,
@@ -90,13 +98,15 @@ class Ranker:
         threshold: float = 0.0,
         progress: Progress | None = None,
         explain: bool = True,
+        crowd: CrowdModel | None = None,
     ) -> dict[str, list[ScoredPaper]]:
         """Each user's best k candidates with score > threshold, best first, with reasons.
 
         Text-model settings come from `fitted` (as it was fitted); scoring settings from
         this ranker's config. Users are scored `user_chunk` at a time to bound memory.
         `explain=False` leaves `reasons` empty, for callers that only need the order
-        (rank-offline): the same scores and picks, without building the reasons.
+        (rank-offline): the same scores and picks, without building the reasons. `crowd`
+        (from `fit_crowd`, over every user's likes, not only these users') adds the crowd view.
         """
         if len({p.user_id for p in profiles}) != len(profiles):
             raise ValueError("profiles must have distinct user ids")
@@ -109,11 +119,19 @@ class Ranker:
         reference = PaperVectors.of(fitted, fitted.reference_terms)
         table = document_table(fitted, profiles)
         labels = np.argmax(table.topics @ fitted.centroids.T, axis=1) if len(table.row) else None
+        crowd_vectors = None
+        if crowd is not None and self.config.crowd_weight > 0:
+            liked_keys = sorted(table.row, key=table.row.__getitem__)
+            crowd_vectors = CrowdVectors.of(
+                crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
+            )
         step = self.config.user_chunk
         chunks = [profiles[i : i + step] for i in range(0, len(profiles), step)]
 
         def rank_chunk(chunk: Sequence[ProfileInput]) -> list[list[ScoredPaper]]:
-            scored = self._score_chunk(fitted, chunk, pool, reference, table, labels, k, threshold)
+            scored = self._score_chunk(
+                fitted, chunk, pool, reference, table, labels, crowd_vectors, k, threshold
+            )
             if explain:
                 return explain_chunk(chunk, scored.picks, pool.view, *scored.evidence)
             return bare_chunk(scored.picks, pool.keys)
@@ -136,13 +154,22 @@ class Ranker:
         reference: PaperVectors,
         table: DocumentTable,
         labels: np.ndarray | None,
+        crowd: CrowdVectors | None,
         k: int,
         threshold: float,
     ) -> ScoredChunk:
         """Score, filter and pick for one chunk of users; gather what explaining needs."""
         config = self.config
         built = build_profiles(fitted, table, chunk, config)
-        closeness = relative_closeness(fitted, built, pool.vectors, reference, config.topic_weight)
+        closeness, spread = relative_closeness(
+            fitted, built, pool.vectors, reference, config.topic_weight
+        )
+        crowd_part = None
+        if crowd is not None:
+            users, own = crowd.users(built.liked_rows)
+            crowd_part = add_crowd(
+                closeness, spread, users, own, crowd.papers, crowd.reference, config.crowd_weight
+            )
         removed, followed = pool.masks(chunk)
         removed[~built.active] = True
         closeness += config.followed_author_boost * followed
@@ -174,6 +201,9 @@ class Ranker:
             columns=columns,
             scores=shown,
             followed=np.take_along_axis(followed, np.maximum(columns, 0), axis=1),
+            crowd=None
+            if crowd_part is None
+            else np.take_along_axis(crowd_part, np.maximum(columns, 0), axis=1),
         )
         liked_topics = [table.topics[rows] for rows in built.liked_rows]
         evidence = (

@@ -53,8 +53,9 @@ def relative_closeness(
     papers: PaperVectors,
     reference: PaperVectors,
     topic_weight: float,
-) -> np.ndarray:
-    """r for every (user, paper): fused similarity over that of the user's own liked papers.
+) -> tuple[np.ndarray, np.ndarray]:
+    """r for every (user, paper): fused similarity over that of the user's own liked papers,
+    and each user's spread of r over the corpus sample.
 
     The topic view's weight is topic_weight x the user's `topic_scale` (library size).
     """
@@ -85,7 +86,39 @@ def relative_closeness(
     )
     closeness += (scaled @ papers.columns).toarray()
     closeness += c[:, None].astype(np.float32)
-    return closeness
+    # How much r varies over the corpus sample: the unit in which the crowd view is added.
+    fused_reference = (ref_term - term_mean[:, None]) / term_std[:, None]
+    fused_reference += (topic_weight / topic_std)[:, None] * (ref_topic - topic_mean[:, None])
+    spread = fused_reference.std(axis=1) / own
+    return closeness, spread
+
+
+def add_crowd(
+    closeness: np.ndarray,
+    spread: np.ndarray,
+    users: np.ndarray,
+    own: np.ndarray,
+    papers: np.ndarray,
+    reference: np.ndarray,
+    weight: float,
+) -> np.ndarray:
+    """Fuse the crowd view into r, in place: r' = (r + c) / (1 + c_own); returns c / (1 + c_own).
+
+    c = weight x spread x the crowd similarity standardised on the corpus sample; c_own is the
+    same for the user's typical liked paper (seen through its text, as candidates are), so
+    r' = 1 still means "as close as your typical like". `users` are crowd user vectors (zero
+    for a user without likes: c = 0), `own` their mean predicted liked-paper vectors.
+    """
+    sims = users @ reference.T
+    mean, std = sims.mean(axis=1), sims.std(axis=1) + 1e-6
+    unit = weight * spread / std
+    crowd = unit[:, None].astype(np.float32) * (users @ papers.T - mean[:, None])
+    own_crowd = np.maximum(unit * ((users * own).sum(axis=1) - mean), 0.0)
+    scale = (1.0 / (1.0 + own_crowd))[:, None].astype(np.float32)
+    closeness += crowd
+    closeness *= scale
+    crowd *= scale
+    return crowd
 
 
 def to_score(closeness: np.ndarray) -> np.ndarray:

@@ -1,0 +1,122 @@
+"""What other readers' libraries teach about text: a co-like space, predicted from a paper's words.
+
+Papers liked by the same people are related in ways their words only partly show. The crowd
+model learns that from everyone's libraries, then applies it to papers nobody has liked yet
+(they are new), through their text alone:
+
+1. Co-like factors: truncated SVD of the users x liked-papers matrix (rows scaled to unit
+   length, so a big library does not outweigh the others): each liked paper gets a vector.
+2. A ridge regression from a paper's term vector to its (unit) factor vector, fitted on the
+   liked papers: which words predict who reads a paper.
+3. A user is the mean, over their liked papers, of the paper's own factors plus the factors
+   predicted from its text; a candidate is its predicted factors; the crowd similarity is
+   their dot product.
+
+Only who liked the profile papers is used, never who liked a candidate: candidates enter only
+through their text. With fewer than `crowd_min_users` libraries there is no crowd model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.linear_model import Ridge
+from sklearn.preprocessing import normalize
+
+from recommender.ranking.config import RankerConfig
+from recommender.ranking.inputs import LikedText
+from recommender.ranking.vectorize import FittedText
+
+
+@dataclass
+class CrowdModel:
+    """Co-like factors of the liked papers and the map from term vectors to factors."""
+
+    row: dict[str, int]  # liked paper key -> row of `factors`
+    factors: np.ndarray  # (papers, f) unit co-like factors, float32
+    coef: np.ndarray  # (V, f) text -> factors, float32
+    intercept: np.ndarray  # (f,)
+
+    def predict(self, terms: sp.csr_matrix) -> np.ndarray:
+        """Unit predicted factors of papers given their term vectors."""
+        predicted = np.asarray(terms @ self.coef, dtype=np.float32) + self.intercept
+        return normalize(predicted).astype(np.float32) if len(predicted) else predicted
+
+
+def fit_crowd(
+    fitted: FittedText, libraries: Sequence[Sequence[LikedText]], config: RankerConfig
+) -> CrowdModel | None:
+    """The crowd model of these users' liked papers, or None when there are too few users."""
+    libraries = [lib for lib in libraries if lib]
+    if len(libraries) < config.crowd_min_users or config.crowd_weight == 0:
+        return None
+    texts: dict[str, str] = {}
+    for library in libraries:
+        for doc in library:
+            texts.setdefault(doc.key, doc.text)
+    keys = sorted(texts)
+    row = {key: i for i, key in enumerate(keys)}
+    pairs = {(u, row[doc.key]) for u, library in enumerate(libraries) for doc in library}
+    users, papers = map(np.array, zip(*sorted(pairs), strict=True))
+    likes = sp.csr_matrix(
+        (np.ones(len(users), np.float32), (users, papers)), shape=(len(libraries), len(keys))
+    )
+    dims = min(config.crowd_factors, min(likes.shape) - 1)
+    if dims < 2:
+        return None
+    svd = TruncatedSVD(dims, algorithm="randomized", n_iter=7, random_state=config.random_state)
+    svd.fit(normalize(likes))
+    factors = normalize(svd.components_.T * svd.singular_values_).astype(np.float32)
+    terms = fitted.terms([texts[key] for key in keys])
+    ridge = Ridge(alpha=config.crowd_ridge, solver="sparse_cg", tol=1e-4)
+    ridge.fit(terms, factors)
+    return CrowdModel(
+        row=row,
+        factors=factors,
+        coef=np.ascontiguousarray(ridge.coef_.T, dtype=np.float32),
+        intercept=np.asarray(ridge.intercept_, dtype=np.float32),
+    )
+
+
+@dataclass
+class CrowdVectors:
+    """One rank call's papers in the crowd space: candidates, corpus sample, liked papers."""
+
+    papers: np.ndarray  # candidates, predicted from text
+    reference: np.ndarray  # the corpus sample, predicted from text
+    liked: np.ndarray  # liked papers (document table rows): own factors + predicted
+    liked_predicted: np.ndarray  # the same papers, predicted from text only
+
+    @classmethod
+    def of(
+        cls,
+        model: CrowdModel,
+        papers: sp.csr_matrix,
+        reference: sp.csr_matrix,
+        liked_keys: Sequence[str],
+        liked: sp.csr_matrix,
+    ) -> CrowdVectors:
+        """Crowd vectors from term vectors (liked_keys name the rows of `liked`)."""
+        predicted = model.predict(liked)
+        known = [(i, model.row[key]) for i, key in enumerate(liked_keys) if key in model.row]
+        combined = predicted.copy()
+        if known:
+            at, rows = map(np.array, zip(*known, strict=True))
+            combined[at] += model.factors[rows]
+        return cls(model.predict(papers), model.predict(reference), combined, predicted)
+
+    def users(self, liked_rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per user: the crowd vector (mean over liked papers) and the mean predicted vector
+        of the liked papers; zero rows for a user without likes."""
+        dims = self.liked.shape[1]
+        users = np.zeros((len(liked_rows), dims), np.float32)
+        own = np.zeros_like(users)
+        for i, rows in enumerate(liked_rows):
+            if len(rows):
+                users[i] = self.liked[rows].mean(axis=0)
+                own[i] = self.liked_predicted[rows].mean(axis=0)
+        return users, own

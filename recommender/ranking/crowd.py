@@ -112,11 +112,9 @@ class CrowdVectors:
     def users(self, liked_rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per user: the crowd vector (mean over liked papers) and the mean predicted vector
         of the liked papers; zero rows for a user without likes."""
-        dims = self.liked.shape[1]
-        users = np.zeros((len(liked_rows), dims), np.float32)
-        own = np.zeros_like(users)
-        for i, rows in enumerate(liked_rows):
-            if len(rows):
-                users[i] = self.liked[rows].mean(axis=0)
-                own[i] = self.liked_predicted[rows].mean(axis=0)
-        return users, own
+        sizes = np.array([len(rows) for rows in liked_rows], dtype=np.int64)
+        flat = np.concatenate(liked_rows) if len(liked_rows) else np.zeros(0, np.int64)
+        weights = np.repeat(1.0 / np.maximum(sizes, 1), sizes).astype(np.float32)
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        mean = sp.csr_matrix((weights, flat, indptr), shape=(len(sizes), len(self.liked)))
+        return mean @ self.liked, mean @ self.liked_predicted

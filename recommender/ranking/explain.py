@@ -56,9 +56,10 @@ def top_shared_terms(
     pair, term = pair[hit], term[hit]
     keep = value > 0
     pair, term, value = pair[keep], term[keep], value[keep]
-    # By pair, then heaviest first; ties by term, so a user's reasons do not depend on which
-    # other users share the chunk.
-    order = np.lexsort((-value, pair))
+    # One float key sorts by pair, then heaviest first (unit vectors: values lie in (0, 1]);
+    # a stable sort breaks ties by term, so a user's reasons do not depend on which other
+    # users share the chunk.
+    order = np.argsort(pair * 2.0 + (1.0 - value.astype(np.float64)), kind="stable")
     pair, term, value = pair[order], term[order], value[order]
     rank = np.arange(len(pair)) - np.searchsorted(pair, pair)
     top = rank < n

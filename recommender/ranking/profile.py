@@ -139,10 +139,10 @@ def build_profiles(
     if negative.nnz:
         full = full - negative @ table.terms
     # The heaviest terms carry the similarity; pruning bounds the cost for big libraries.
-    full = sp.csr_matrix(full)
-    pruned = prune_rows(full, config.profile_terms)
+    kept = prune_rows(sp.csr_matrix(full), config.profile_terms)
+    pruned = kept
     if config.profile_power != 1.0:
-        pruned = pruned.copy()
+        pruned = kept.copy()
         pruned.data = np.sign(pruned.data) * np.abs(pruned.data) ** config.profile_power
     norms = np.sqrt(np.asarray(pruned.multiply(pruned).sum(axis=1)).ravel())
     inverse = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
@@ -154,7 +154,8 @@ def build_profiles(
     if config.profile_power == 1.0:
         own = norms.astype(np.float32)
     else:
-        own = np.asarray(full.multiply(terms).sum(axis=1), dtype=np.float32).ravel()
+        # full . terms: terms lives on the kept entries, where full and kept agree.
+        own = np.asarray(kept.multiply(terms).sum(axis=1), dtype=np.float32).ravel()
     if negative.nnz:
         own += np.asarray((negative @ table.terms).multiply(terms).sum(axis=1)).ravel()
     mix_topics = positive @ table.topics - negative @ table.topics + keyword_topics

@@ -3,6 +3,10 @@ collecting several test folders at once cannot pick up another folder's conftest
 
 from __future__ import annotations
 
+import numpy as np
+
+from recommender.ranking import Candidate, LikedText
+
 QUANTUM = [
     "quantum error correction with surface codes and logical qubits",
     "superconducting qubits for quantum computing hardware",
@@ -30,3 +34,37 @@ OTHER = [
     "gravitational waves from binary black hole mergers",
 ]
 CORPUS = QUANTUM + GALAXIES + OTHER
+
+
+# Three fields with disjoint words. Readers of sea-ice papers also read penguin papers (the
+# words never say so); a third field, bridges, nobody reads together with sea ice.
+FIELDS = {
+    "ice": "sea ice arctic melt albedo floe polar thickness satellite winter",
+    "penguin": "penguin colony breeding foraging chick krill rookery adult plumage census",
+    "bridge": "bridge steel girder load fatigue weld span deck cable pylon",
+}
+
+
+def paper(field: str, i: int) -> str:
+    """A distinct text of a field: eight of its ten words, chosen by i."""
+    words = FIELDS[field].split()
+    rng = np.random.default_rng(i)
+    return " ".join(rng.choice(words, size=8, replace=False))
+
+
+def library(fields: tuple[str, ...], user: int) -> list[LikedText]:
+    """Three old papers of each field, picked by user number."""
+    return [
+        LikedText(f"{field}{(user * 7 + j) % 40}", paper(field, (user * 7 + j) % 40))
+        for field in fields
+        for j in range(3)
+    ]
+
+
+READERS = [library(("ice", "penguin"), u) for u in range(40)] + [
+    library(("bridge",), u) for u in range(40)
+]
+CROWD_NEW = [
+    Candidate(f"new-{f}{i}", paper(f, 1000 + i)) for f in ("penguin", "bridge") for i in range(5)
+]
+CROWD_CORPUS = [doc.text for lib in READERS for doc in lib] + [c.text for c in CROWD_NEW]

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from ranking_support import CROWD_CORPUS as CORPUS
+from ranking_support import CROWD_NEW as NEW
+from ranking_support import READERS, library
 
-from recommender.ranking import Candidate, LikedText, ProfileInput, Ranker, RankerConfig
-
-# Three fields with disjoint words. Readers of sea-ice papers also read penguin papers (the
-# words never say so); a third field, bridges, nobody reads together with sea ice.
-FIELDS = {
-    "ice": "sea ice arctic melt albedo floe polar thickness satellite winter",
-    "penguin": "penguin colony breeding foraging chick krill rookery adult plumage census",
-    "bridge": "bridge steel girder load fatigue weld span deck cable pylon",
-}
-
-
-def paper(field: str, i: int) -> str:
-    """A distinct text of a field: eight of its ten words, chosen by i."""
-    words = FIELDS[field].split()
-    rng = np.random.default_rng(i)
-    return " ".join(rng.choice(words, size=8, replace=False))
-
-
-def library(fields: tuple[str, ...], user: int) -> list[LikedText]:
-    """Three old papers of each field, picked by user number."""
-    return [
-        LikedText(f"{field}{(user * 7 + j) % 40}", paper(field, (user * 7 + j) % 40))
-        for field in fields
-        for j in range(3)
-    ]
-
-
-READERS = [library(("ice", "penguin"), u) for u in range(40)] + [
-    library(("bridge",), u) for u in range(40)
-]
-NEW = [
-    Candidate(f"new-{f}{i}", paper(f, 1000 + i)) for f in ("penguin", "bridge") for i in range(5)
-]
-CORPUS = [doc.text for lib in READERS for doc in lib] + [c.text for c in NEW]
+from recommender.ranking import ProfileInput, Ranker, RankerConfig
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ranking_support import GALAXIES, OTHER, QUANTUM
+from ranking_support import CROWD_NEW, GALAXIES, OTHER, QUANTUM, READERS, library
 
 from recommender.errors import InputError
 from recommender.offline import OfflineReport, run_rank_offline
@@ -129,3 +129,26 @@ def test_bad_input_names_file_and_line(
         run(files)
     assert caught.value.what.startswith(f"{files[which]}{message}")
     assert caught.value.hint
+
+
+@pytest.mark.parametrize(("readers", "crowd"), [(80, True), (45, False)])
+def test_the_crowd_view_joins_from_fifty_users(tmp_path: Path, readers: int, crowd: bool) -> None:
+    # READERS: 40 libraries of sea ice + penguin papers, then 40 of bridges (see support).
+    chosen = READERS[:readers]
+    docs = {doc.key: doc.text for lib in chosen for doc in lib}
+    me = library(("ice",), 3)
+    lines = [{"user": f"r{i}", "liked": [d.key for d in lib]} for i, lib in enumerate(chosen)]
+    files = {
+        "papers": write(tmp_path / "p.jsonl", [{"id": k, "text": t} for k, t in docs.items()]),
+        "candidates": write(
+            tmp_path / "c.jsonl", [{"id": c.key, "text": c.text} for c in CROWD_NEW]
+        ),
+        "likes": write(
+            tmp_path / "l.jsonl", [*lines, {"user": "me", "liked": [d.key for d in me]}]
+        ),
+        "out": tmp_path / "o.jsonl",
+    }
+    _, out = run(files, top=5)
+    mine = next(line["ranked"] for line in out if line["user"] == "me")
+    # (Further down, the toy corpus' interest slots pull in other fields.)
+    assert all("penguin" in key for key in mine[:3]) is crowd

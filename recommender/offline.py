@@ -152,7 +152,7 @@ def rank_users(
     fitted = ranker.fit([*papers.values(), *candidates.values()])
     profiles, warnings = profiles_from_likes(papers, users, source)
     pool = [Candidate(key, text) for key, text in candidates.items()]
-    # Every user of L teaches the crowd view (from 50 users with likes on; see crowd.py).
+    # Every user of L teaches the crowd view (from 300 users with likes on; see crowd.py).
     crowd = ranker.fit_crowd(fitted, [profile.liked for profile in profiles])
     # Only the order is written, so the reasons are not built (same scores and picks).
     result = ranker.rank(fitted, profiles, pool, top, progress=progress, explain=False, crowd=crowd)

@@ -79,10 +79,11 @@ class RankerConfig(BaseModel):
         "sample. 0 turns it off.",
     )
     crowd_min_users: int = Field(
-        default=50,
+        default=300,
         ge=2,
         description="The crowd view needs at least this many users with likes; below, ranking "
-        "uses the user's own likes only.",
+        "uses the user's own likes only (on citeulike-t it breaks even at 200-250 users and "
+        "gains about +1% recall@100 at 300, +2% at 500, +3% at 1,000, +5% at 3,000).",
     )
     crowd_factors: int = Field(
         default=128, ge=2, description="Dimensions of the co-like space (truncated SVD)."

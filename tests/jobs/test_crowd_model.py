@@ -41,7 +41,7 @@ def test_crowd_model_learns_from_all_users_and_leaves_out_what_it_must(
         held = f"arxiv:{STAT[2]}"
         without = crowd_model(settings, store, ranker, fitted, leave_out={held})
         assert without is not None and held not in without.row
-        # The default needs 50 users with likes: four are not enough.
+        # The default needs 300 users with likes: four are not enough.
         assert crowd_model(settings, store, Ranker(), fitted) is None
     finally:
         store.close()

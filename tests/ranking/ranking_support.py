@@ -61,8 +61,10 @@ def library(fields: tuple[str, ...], user: int) -> list[LikedText]:
     ]
 
 
-READERS = [library(("ice", "penguin"), u) for u in range(40)] + [
-    library(("bridge",), u) for u in range(40)
+# 160 libraries of sea ice + penguin papers, then 160 of bridges: 320, above the default
+# crowd_min_users (300).
+READERS = [library(("ice", "penguin"), u) for u in range(160)] + [
+    library(("bridge",), u) for u in range(160)
 ]
 CROWD_NEW = [
     Candidate(f"new-{f}{i}", paper(f, 1000 + i)) for f in ("penguin", "bridge") for i in range(5)

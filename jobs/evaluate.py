@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jobs.profiles import crowd_model, current_text_model, liked_texts, text_of
+from jobs.profiles import crowd_model, current_text_model, liked_texts, profile_input, text_of
 from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
 from recommender.models import FeedbackKind
-from recommender.ranking import Candidate, ProfileInput, Ranker
+from recommender.ranking import Candidate, Ranker
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import StoredPaper, list_papers, papers_by_ids
@@ -88,14 +88,10 @@ def evaluate_user(
     # Too few papers of that period make the test meaningless; compare with everything instead.
     pool = (period if len(period) >= MIN_POOL else others) + held_papers
 
-    profile = ProfileInput(
-        user_id=user.id,
-        liked=liked_texts(training, papers, FeedbackKind.LIKE),
-        disliked=liked_texts(feedback, papers, FeedbackKind.DISLIKE),
-        keywords=dict(user.keywords),
-        muted_keywords=list(user.muted_keywords),
-        muted_authors=list(user.muted_authors),
-        followed_authors=list(user.followed_authors),
+    profile = profile_input(
+        user,
+        liked_texts(training, papers, FeedbackKind.LIKE),
+        liked_texts(feedback, papers, FeedbackKind.DISLIKE),
     )
     ranker = Ranker()
     fitted = current_text_model(store, ranker, now)

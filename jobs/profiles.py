@@ -120,6 +120,25 @@ def liked_texts(
     ]
 
 
+def profile_input(
+    user: UserSettings,
+    liked: list[LikedText],
+    disliked: list[LikedText],
+    exclude: set[str] | None = None,
+) -> ProfileInput:
+    """The ranker's view of a user: their likes and dislikes plus the config's signals."""
+    return ProfileInput(
+        user_id=user.id,
+        liked=liked,
+        disliked=disliked,
+        keywords=dict(user.keywords),
+        muted_keywords=list(user.muted_keywords),
+        muted_authors=list(user.muted_authors),
+        followed_authors=list(user.followed_authors),
+        exclude=exclude or set(),
+    )
+
+
 def gather_inputs(
     settings: Settings, store: Store, users: list[UserSettings], now: datetime
 ) -> tuple[list[UserInputs], list[Candidate], dict[str, StoredPaper]]:
@@ -151,14 +170,10 @@ def gather_inputs(
             and _open_to(user, p, feed_names)
         }
         closed = {p.key for p in pool} - open_keys
-        profile = ProfileInput(
-            user_id=user.id,
-            liked=liked_texts(items, liked_papers, FeedbackKind.LIKE),
-            disliked=liked_texts(items, liked_papers, FeedbackKind.DISLIKE),
-            keywords=dict(user.keywords),
-            muted_keywords=list(user.muted_keywords),
-            muted_authors=list(user.muted_authors),
-            followed_authors=list(user.followed_authors),
+        profile = profile_input(
+            user,
+            liked_texts(items, liked_papers, FeedbackKind.LIKE),
+            liked_texts(items, liked_papers, FeedbackKind.DISLIKE),
             exclude=closed | {f.paper_key for f in items},
         )
         inputs.append(UserInputs(user, profile, open_keys))

@@ -86,10 +86,9 @@ def relative_closeness(
     )
     closeness += (scaled @ papers.columns).toarray()
     closeness += c[:, None].astype(np.float32)
-    # How much r varies over the corpus sample: the unit in which the crowd view is added.
-    fused_reference = (ref_term - term_mean[:, None]) / term_std[:, None]
-    fused_reference += (topic_weight / topic_std)[:, None] * (ref_topic - topic_mean[:, None])
-    spread = fused_reference.std(axis=1) / own
+    # How much r varies over the corpus sample (r = a term + b topic + c, c drops out): the
+    # unit in which the crowd view is added.
+    spread = (a[:, None] * ref_term + b[:, None] * ref_topic).std(axis=1)
     return closeness, spread
 
 

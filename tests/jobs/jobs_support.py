@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toml_value import toml_value
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SEED_PAPERS = [
     json.loads(line)
@@ -15,23 +17,6 @@ SEED_PAPERS = [
 # Liked papers by their seed index: Alice works on RLHF and RAG, Bob on bandits and statistics.
 ALICE_LIKES = [5, 13, 19, 26, 55, 7, 66, 50]
 BOB_LIKES = [2, 15, 27, 75, 74, 36]
-
-
-def toml_value(value: Any) -> str:
-    """A Python value as TOML (strings, numbers, booleans, lists, flat dicts)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-        )
-    raise TypeError(value)
 
 
 def write_config(

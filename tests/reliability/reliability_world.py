@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from feed_server import FeedServer
 from smtp_server import Received, SmtpServer
+from toml_value import toml_value
 
 from recommender.web.tokens import LinkSigner
 
@@ -100,18 +100,6 @@ USERS: list[dict[str, Any]] = [
 REFUSED = "dee@example.org"
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
-    raise TypeError(value)
-
-
 @dataclass
 class World:
     """One installation: a folder, a database, a feed server and an SMTP server."""
@@ -136,15 +124,15 @@ class World:
             "timeout_seconds": 10,
             **mail,
         }
-        lines = ["[storage]", f"url = {_toml(self.database_url)}", 'data_dir = "data"', ""]
-        lines += ["[mail]", *(f"{k} = {_toml(v)}" for k, v in settings.items()), ""]
+        lines = ["[storage]", f"url = {toml_value(self.database_url)}", 'data_dir = "data"', ""]
+        lines += ["[mail]", *(f"{k} = {toml_value(v)}" for k, v in settings.items()), ""]
         lines += ["[web]", 'base_url = "https://papersift.example.org"', 'secret_file = "secret"']
-        lines += ["", "[admin]", f"email = {_toml(ADMIN)}", ""]
+        lines += ["", "[admin]", f"email = {toml_value(ADMIN)}", ""]
         for name, (kind, served, _files) in FEEDS.items():
-            lines += ["[[feeds]]", f"name = {_toml(name)}", f"kind = {_toml(kind)}"]
-            lines += [f"url = {_toml(self.feeds.url('/feeds/' + served))}", ""]
+            lines += ["[[feeds]]", f"name = {toml_value(name)}", f"kind = {toml_value(kind)}"]
+            lines += [f"url = {toml_value(self.feeds.url('/feeds/' + served))}", ""]
         for user in USERS:
-            lines += ["[[users]]", *(f"{k} = {_toml(v)}" for k, v in user.items()), ""]
+            lines += ["[[users]]", *(f"{k} = {toml_value(v)}" for k, v in user.items()), ""]
         self.config.write_text("\n".join(lines), encoding="utf-8")
         (self.root / "secret").write_text(SECRET + "\n", encoding="utf-8")
 

@@ -47,8 +47,7 @@ def main() -> None:
     ranker = Ranker(RankerConfig(crowd_min_users=2))
     for fold in (int(f) for f in args.folds.split(",")):
         everyone = fold_users(dataset, fold, None, 0)
-        keys = sorted(k for k, f in dataset.folds.items() if f == fold and k in dataset.texts)
-        train = sorted(k for k, f in dataset.folds.items() if f != fold and k in dataset.texts)
+        train, keys = dataset.split(fold)
         fitted = ranker.fit([dataset.texts[k] for k in train + keys])
         papers = {k: dataset.texts[k] for k in train}
         pool = [Candidate(k, dataset.texts[k]) for k in keys]

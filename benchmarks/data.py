@@ -17,6 +17,13 @@ class Dataset:
     users: list[tuple[str, list[str]]]
     folds: dict[str, int]
 
+    def split(self, fold: int) -> tuple[list[str], list[str]]:
+        """(train keys, candidate keys) of a fold, each sorted: papers with a text only."""
+        known = sorted(k for k in self.folds if k in self.texts)
+        return [k for k in known if self.folds[k] != fold], [
+            k for k in known if self.folds[k] == fold
+        ]
+
 
 def fold_of(j: int) -> int:
     """The README's fold rule for item ct<j>."""

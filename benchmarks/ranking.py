@@ -50,8 +50,7 @@ def evaluate_fold(
     tick: Callable[[int], None],
 ) -> tuple[PerUser, dict[str, float], dict[str, float]]:
     """Per-user metrics of every method on one fold, ms per user, and fit seconds."""
-    keys = sorted(k for k, f in dataset.folds.items() if f == fold and k in dataset.texts)
-    train_keys = sorted(k for k, f in dataset.folds.items() if f != fold and k in dataset.texts)
+    train_keys, keys = dataset.split(fold)
     all_keys = train_keys + keys
     index = {k: i for i, k in enumerate(all_keys)}
     candidates = np.arange(len(train_keys), len(all_keys))

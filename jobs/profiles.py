@@ -190,6 +190,8 @@ def crowd_model(
     """The crowd view learnt from every configured user's likes (papers in `leave_out` left
     out); None below the ranker's crowd_min_users users with likes."""
     ids = [user.id for user in settings.users]
+    # fit_crowd applies the same rule to users with likes; checked here first so that a small
+    # install does not load every library for nothing.
     if len(ids) < ranker.config.crowd_min_users or ranker.config.crowd_weight == 0:
         return None
     with store.begin() as conn:

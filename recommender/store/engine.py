@@ -7,6 +7,8 @@ daemon never runs against tables it does not know.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,7 +160,7 @@ def _sqlite_engine(url: URL) -> Engine:
         # SQLAlchemy emits BEGIN itself (below); the driver's own BEGIN handling is switched off.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.close()
@@ -173,6 +175,25 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (it stays so), waiting out a concurrent switch.
+
+    Switching the journal mode does not go through SQLite's busy handler: while another
+    connection switches a fresh file, this one gets "database is locked" at once. Two
+    processes opening a new database together (say `papersift web` and `papersift run`)
+    must both succeed, so the switch is retried for as long as a busy lock would be waited on.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _postgresql_engine(url: URL) -> Engine:

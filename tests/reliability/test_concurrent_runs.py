@@ -25,7 +25,9 @@ HOST = socket.gethostname()
 def run_two(papersift: Papersift, world: World, *extra: str) -> tuple[Finished, Finished]:
     """Start two runs at once; wait for both."""
     world.set_day(1)
-    world.smtp.add_fault(Fault("MAIL", delay=0.5))
+    # Each MAIL FROM stalls, so the first cycle holds the lock for several seconds: longer
+    # than the second process can lag behind in starting up on a loaded machine.
+    world.smtp.add_fault(Fault("MAIL", delay=1.0))
     args = ["run", "--config", str(world.config), *extra]
     first = papersift.start(args, cwd=world.root, env={})
     second = papersift.start(args, cwd=world.root, env={})

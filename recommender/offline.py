@@ -6,8 +6,11 @@ Inputs (one JSON object a line):
 Output O, one line per line of L, in order: {"user": str, "ranked": [up to K ids from C]}.
 
 The ranker is fitted on the texts of P and C only, with the default RankerConfig: the same
-code and defaults as the live job. Malformed input raises InputError naming file and line;
-an unknown id or a user without usable likes is a warning, and that user still gets a line.
+code and defaults as the live job. Malformed input (broken JSON, a missing id or text field,
+a duplicate) raises InputError naming file and line. A paper whose text is empty is skipped with
+one warning per file (the count and the first ids): as a candidate it is left out of every
+ranking, as a liked or disliked paper it adds nothing. An unknown id or a user without usable
+likes is a warning too, and that user still gets a line.
 """
 
 from __future__ import annotations
@@ -35,10 +38,30 @@ class LikesLine:
 
 @dataclass
 class OfflineReport:
-    """What a run did: users written and the warnings to show."""
+    """What a run did: users written, papers skipped for empty text, the warnings to show."""
 
     users: int
     warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class PaperFile:
+    """The papers of one JSONL file: id -> text, and the ids whose text was empty."""
+
+    texts: dict[str, str]
+    empty: list[str] = field(default_factory=list)
+
+    def empty_warning(self, path: Path | str) -> list[str]:
+        """One warning naming the count and the first few skipped ids (none when none)."""
+        if not self.empty:
+            return []
+        shown = ", ".join(map(repr, self.empty[:SHOWN_IDS]))
+        more = " ..." if len(self.empty) > SHOWN_IDS else ""
+        return [f"{path}: {len(self.empty)} paper(s) with empty text skipped: {shown}{more}"]
+
+
+SHOWN_IDS = 3
 
 
 def _records(path: Path) -> list[tuple[int, dict[str, object]]]:
@@ -63,9 +86,11 @@ def _records(path: Path) -> list[tuple[int, dict[str, object]]]:
     return out
 
 
-def read_papers(path: Path) -> dict[str, str]:
-    """id -> text from a papers/candidates file; text, or title + abstract."""
+def read_papers(path: Path) -> PaperFile:
+    """id -> text from a papers/candidates file (text, or title + abstract); empty ones apart."""
     papers: dict[str, str] = {}
+    empty: list[str] = []
+    seen: set[str] = set()
     for number, record in _records(path):
         where = f"{path}:{number}"
         paper_id = record.get("id")
@@ -80,12 +105,18 @@ def read_papers(path: Path) -> dict[str, str]:
                 f"{where}: missing field 'text' (or 'title' and 'abstract')",
                 'Give each paper "text", or "title" and "abstract".',
             )
-        if not isinstance(text, str) or not text.strip(" .\n\t"):
-            raise InputError(f"{where}: empty text for {paper_id!r}", "Drop the paper or add text.")
-        if paper_id in papers:
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise InputError(f"{where}: 'text' of {paper_id!r} must be a string", "Fix the line.")
+        if paper_id in seen:
             raise InputError(f"{where}: duplicate id {paper_id!r}", "Keep one line per id.")
-        papers[paper_id] = text.strip()
-    return papers
+        seen.add(paper_id)
+        if not text.strip(" .\n\t"):
+            empty.append(paper_id)
+        else:
+            papers[paper_id] = text.strip()
+    return PaperFile(papers, empty)
 
 
 def _ids(record: dict[str, object], name: str, where: str) -> list[str]:
@@ -117,13 +148,21 @@ def read_likes(path: Path) -> list[LikesLine]:
 
 
 def profiles_from_likes(
-    papers: dict[str, str], users: Sequence[LikesLine], source: str = "likes"
+    papers: dict[str, str],
+    users: Sequence[LikesLine],
+    source: str = "likes",
+    textless: frozenset[str] = frozenset(),
 ) -> tuple[list[ProfileInput], list[str]]:
-    """ProfileInputs for the likes lines, and a warning for each unknown id or empty user."""
+    """ProfileInputs for the likes lines, and a warning for each unknown id or empty user.
+
+    Ids in `textless` are known papers without text: they add nothing, silently (the file's
+    own warning has already named them).
+    """
     warnings: list[str] = []
     profiles: list[ProfileInput] = []
     for entry in users:
-        unknown = [i for i in (*entry.liked, *entry.disliked) if i not in papers]
+        ids = (*entry.liked, *entry.disliked)
+        unknown = [i for i in ids if i not in papers and i not in textless]
         if unknown:
             shown = ", ".join(map(repr, unknown[:3])) + (" ..." if len(unknown) > 3 else "")
             warnings.append(f"{source}:{entry.line}: {len(unknown)} unknown id(s) ignored: {shown}")
@@ -146,11 +185,12 @@ def rank_users(
     *,
     source: str = "likes",
     progress: Progress | None = None,
+    textless: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Fit on P + C with the default config and rank candidate ids for each user."""
     ranker = Ranker(RankerConfig())
     fitted = ranker.fit([*papers.values(), *candidates.values()])
-    profiles, warnings = profiles_from_likes(papers, users, source)
+    profiles, warnings = profiles_from_likes(papers, users, source, textless)
     pool = [Candidate(key, text) for key, text in candidates.items()]
     # Every user of L teaches the crowd view (from 300 users with likes on; see crowd.py).
     crowd = ranker.fit_crowd(fitted, [profile.liked for profile in profiles])
@@ -175,8 +215,19 @@ def run_rank_offline(
     candidates = read_papers(Path(candidates_path))
     users = read_likes(Path(likes_path))
     ranked, warnings = rank_users(
-        papers, candidates, users, top, source=str(likes_path), progress=progress
+        papers.texts,
+        candidates.texts,
+        users,
+        top,
+        source=str(likes_path),
+        progress=progress,
+        textless=frozenset(papers.empty),
     )
     lines = [json.dumps({"user": u.user, "ranked": ranked.get(u.user, [])}) for u in users]
     Path(out_path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return OfflineReport(users=len(users), warnings=warnings)
+    skipped = papers.empty_warning(papers_path) + candidates.empty_warning(candidates_path)
+    return OfflineReport(
+        users=len(users),
+        warnings=skipped + warnings,
+        skipped=len(papers.empty) + len(candidates.empty),
+    )

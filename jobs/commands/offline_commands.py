@@ -34,7 +34,8 @@ def rank_offline(
     """Rank candidates for many users with the same ranker and defaults as `papersift run`.
 
     It fits on the texts of the papers and candidates only, never on who liked a candidate.
-    A user without usable likes still gets a line (an empty ranking) and a warning.
+    A user without usable likes still gets a line (an empty ranking) and a warning. A paper
+    with an empty text is skipped (never ranked, adds nothing to a profile), said in a warning.
 
     Example: papersift rank-offline --papers p.jsonl --candidates c.jsonl --likes l.jsonl --top 100 --out ranked.jsonl
     """
@@ -57,4 +58,5 @@ def rank_offline(
             report = run_rank_offline(papers, candidates, likes, top, out_path, progress=progress)
     for warning in report.warnings:
         err.print(f"Warning: {warning}", markup=False)
-    out.print(f"{out_path}: ranked the top {top} candidates for {report.users} users")
+    skipped = f"; {report.skipped} paper(s) with empty text skipped" if report.skipped else ""
+    out.print(f"{out_path}: ranked the top {top} candidates for {report.users} users{skipped}")

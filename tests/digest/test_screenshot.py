@@ -25,7 +25,7 @@ def test_writes_the_sample_html_and_a_png(tmp_path: Path) -> None:
     script = _load_script()
     if script.find_chromium() is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("CI must run the browser tests: .ci/run installs Debian's chromium")
+            pytest.fail("CI must run the browser tests: scripts/test installs Debian's chromium")
         pytest.skip("needs Debian's chromium: apt-get install -y chromium")
     assert script.main(["--out-dir", str(tmp_path), "--height", "600"]) == 0
     html = (tmp_path / "digest-sample.html").read_text(encoding="utf-8")

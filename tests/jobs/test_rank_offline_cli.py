@@ -15,7 +15,7 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def test_rank_offline_writes_a_line_per_user_and_warns_about_users_without_likes(
+def test_rank_offline_writes_a_line_per_user_and_warns_about_users_and_papers_it_skips(
     cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     papers = [
@@ -26,6 +26,7 @@ def test_rank_offline_writes_a_line_per_user_and_warns_about_users_without_likes
         {"id": f"c{i}", "text": f"{p['title']}. {p['abstract']}"}
         for i, p in enumerate(SEED_PAPERS[40:])
     ]
+    candidates.append({"id": "c-empty", "title": "", "abstract": ""})  # ranked never, said so
     likes = [
         {"user": "rlhf", "liked": ["p5", "p13", "p19", "p26"]},
         {"user": "nobody", "liked": []},
@@ -51,6 +52,8 @@ def test_rank_offline_writes_a_line_per_user_and_warns_about_users_without_likes
     # Seed paper 55 ("Reward Model Ensembles Help Mitigate Overoptimization") is candidate c15.
     assert "c15" in lines[0]["ranked"][:3]
     assert "Warning:" in result.stderr and "nobody" in result.stderr
+    assert "1 paper(s) with empty text skipped: 'c-empty'" in result.stderr
+    assert "for 2 users; 1 paper(s) with empty text skipped" in result.stdout
 
 
 def test_rank_offline_names_the_bad_line(cli: Callable[..., Any], tmp_path: Path) -> None:

@@ -19,6 +19,10 @@ _INLINE_TAGS = (
 # A closed list of tag names, so TeX such as "$a <b and c> d$" or "p<0.05" is never eaten.
 _BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _INLINE = re.compile(rf"</?(?:{_INLINE_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+# Elements whose content is code or markup, never text: dropped with what they hold.
+_CODE_TAGS = "script|style|noscript|template|iframe|object|embed|svg|canvas|button|select|textarea"
+_CODE_ELEMENT = re.compile(rf"<({_CODE_TAGS})(?:\s[^<>]*)?>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_CODE_TAG = re.compile(rf"</?(?:{_CODE_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)  # an unclosed one
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 _AND = re.compile(r"\s+(?:and|&)\s+")
@@ -37,13 +41,19 @@ def _unescape(text: str) -> str:
 
 
 def clean_text(value: str | None) -> str:
-    """Plain text: entities decoded, known HTML tags removed, whitespace runs made one space."""
+    """Plain text: entities decoded, known HTML tags removed, whitespace runs made one space.
+
+    Tags are stripped after decoding, so `&lt;i&gt;x&lt;/i&gt;` and `<i>x</i>` both give "x";
+    script, style and other code elements go with their content.
+    """
     if not value:
         return ""
     if "&" not in value and "<" not in value:  # the common case: nothing to decode or strip
         return " ".join(value.split())
     text = _unescape(value)
     text = _COMMENT.sub(" ", text)
+    text = _CODE_ELEMENT.sub(" ", text)
+    text = _CODE_TAG.sub(" ", text)
     text = _BLOCK.sub(" ", text)
     text = _INLINE.sub("", text)
     return " ".join(text.split())

@@ -246,6 +246,23 @@ def test_generic_atom_journal_feed() -> None:
     assert paper.updated == datetime(2024, 5, 23, 7, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "&lt;script&gt;alert(1)&lt;/script&gt;Robust Decoding of &lt;i&gt;Attention&lt;/i&gt;",
+        "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Robust Decoding of <![CDATA[<i>Attention</i>]]>",
+        "<![CDATA[<script>alert(1)</script>Robust Decoding of <i>Attention</i>]]>",
+    ],
+)
+def test_escaped_html_in_a_feed_title_is_stripped_like_plain_html(title: str) -> None:
+    body = rss(
+        f"<item><title>{title}</title><description>&lt;style&gt;b{{}}&lt;/style&gt;We decode.</description></item>"
+    )
+    (paper,) = parse_feed(body, "auto", "x").papers
+    assert paper.title == "Robust Decoding of Attention"
+    assert paper.abstract == "We decode."
+
+
 def test_utf16_feed_with_bom() -> None:
     body = rss("<item><title>Ærø Ω</title><link>https://arxiv.org/abs/2401.01234v2</link></item>")
     encoded = body.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"')

@@ -72,3 +72,12 @@ def test_split_anchor_authors_drops_inline_affiliations() -> None:
         "Ann Lee",
         "Bo Chen",
     ]
+
+
+def test_clean_text_drops_script_and_style_with_their_content_escaped_or_not() -> None:
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;Robust Decoding of &lt;i&gt;Codes&lt;/i&gt;"
+    assert clean_text(escaped) == "Robust Decoding of Codes"
+    raw = '<style type="text/css">p { color: red }</style>On <SCRIPT>x()</SCRIPT>graphs'
+    assert clean_text(raw) == "On graphs"
+    assert clean_text("&lt;script src=x&gt;Unclosed tag") == "Unclosed tag"
+    assert clean_text("a <scripted> b, $x<style$") == "a <scripted> b, $x<style$"

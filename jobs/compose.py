@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from jobs.crashpoints import crash_point
-from jobs.profiles import rank_users
+from jobs.picks import rank_users
 from recommender.config import Settings, UserSettings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import DigestContext, DigestEntry, render_digest

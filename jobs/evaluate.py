@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jobs.profiles import crowd_model, current_text_model, liked_texts, profile_input, text_of
+from jobs.crowd_model import crowd_model
+from jobs.profile_inputs import liked_texts, profile_input, text_of
+from jobs.text_model import current_text_model
 from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
 from recommender.models import FeedbackKind

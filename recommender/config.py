@@ -286,6 +286,14 @@ class ArxivSettings(_Section):
         return value
 
 
+class RankingSettings(_Section):
+    """What the ranker is offered."""
+
+    candidate_window_days: int = Field(
+        default=14, ge=1, le=3650, description="Papers first seen longer ago are not offered."
+    )
+
+
 class AdminSettings(_Section):
     """Who hears about problems that need a human."""
 
@@ -300,6 +308,7 @@ class Settings(_Section):
     arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    ranking: RankingSettings = Field(default_factory=RankingSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     feeds: list[FeedSettings] = Field(default_factory=list)
     users: list[UserSettings] = Field(default_factory=list)

@@ -13,7 +13,7 @@ from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
-from jobs.profiles import rank_users
+from jobs.picks import rank_users
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
 

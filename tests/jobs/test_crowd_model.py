@@ -9,7 +9,8 @@ from typing import Any
 from jobs_support import write_config
 
 from jobs.cli_app import now_utc
-from jobs.profiles import crowd_model, current_text_model
+from jobs.crowd_model import crowd_model
+from jobs.text_model import current_text_model
 from recommender.config import load_settings
 from recommender.ranking import Ranker, RankerConfig
 from recommender.store.engine import open_store

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jobs_support import SEED_PAPERS
 
-from jobs.profiles import current_text_model
+from jobs.text_model import current_text_model
 from recommender.identifiers import paper_key
 from recommender.models import Paper
 from recommender.ranking import Ranker, RankerConfig

@@ -1,0 +1,43 @@
+"""Each due user's picks: every open candidate scored, cut to the user's threshold and size.
+
+Shared by `papersift recommend` and the run cycle, so the preview and the email agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jobs.candidates import UserInputs, gather_inputs
+from jobs.crowd_model import crowd_model
+from jobs.text_model import current_text_model
+from recommender.config import Settings, UserSettings
+from recommender.digest.reasons import readable_reasons
+from recommender.models import ScoredPaper
+from recommender.ranking import Ranker
+from recommender.store.engine import Store
+from recommender.store.papers import StoredPaper
+
+
+def rank_users(
+    settings: Settings,
+    store: Store,
+    users: list[UserSettings],
+    now: datetime,
+    ranker: Ranker | None = None,
+) -> tuple[list[UserInputs], dict[str, list[ScoredPaper]], dict[str, StoredPaper]]:
+    """Score every open candidate for every user; each user's list is cut to their settings."""
+    ranker = ranker or Ranker()
+    inputs, candidates, by_key = gather_inputs(settings, store, users, now)
+    if not candidates or not inputs:
+        return inputs, {i.user.id: [] for i in inputs}, by_key
+    fitted = current_text_model(store, ranker, now)
+    k = max(i.user.max_papers for i in inputs)
+    # All configured users teach the crowd view, also those not due in this cycle.
+    crowd = crowd_model(settings, store, ranker, fitted)
+    ranked = ranker.rank(fitted, [i.profile for i in inputs], candidates, k, crowd=crowd)
+    titles = {key: paper.title for key, paper in by_key.items()}
+    results = {}
+    for item in inputs:
+        picks = [s for s in ranked.get(item.user.id, []) if s.score >= item.user.threshold]
+        results[item.user.id] = readable_reasons(picks[: item.user.max_papers], titles)
+    return inputs, results, by_key

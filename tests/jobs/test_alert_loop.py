@@ -184,3 +184,66 @@ def test_unsubscribing_cancels_a_digest_already_waiting_for_a_retry(
         alice.status == "failed"
         and alice.last_error == "not sent: alice unsubscribed before it went out"
     )
+
+
+def test_pausing_cancels_a_digest_already_waiting_for_a_retry(
+    cli: Callable[..., Any], config: Path, secure_smtp: SmtpServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from smtp_server import Fault
+
+    from recommender.config import load_settings
+    from recommender.store.engine import open_store
+    from recommender.store.outbox import recent_digests
+    from recommender.store.users import set_paused
+
+    secure_smtp.add_fault(
+        Fault(stage="RCPT", reply="451 4.3.0 try later", recipient="bob@example.org")
+    )
+    first = cli("run", "--config", str(config))
+    assert first.exit_code == 1  # bob's digest waits for a retry
+    assert [r.rcpt_tos[0] for r in secure_smtp.messages] == ["alice@example.org"]
+    store = open_store(load_settings(config).database_url)
+    with store.begin() as conn:
+        set_paused(conn, "bob", True, datetime.now(UTC))
+    secure_smtp.clear_faults()
+    second = cli("run", "--config", str(config))
+    assert second.exit_code == 0, second.output
+    assert [r.rcpt_tos[0] for r in secure_smtp.messages] == ["alice@example.org"]
+    with store.begin() as conn:
+        bob = recent_digests(conn, "bob", 1)[0]
+    store.close()
+    assert bob.status == "failed" and bob.last_error == "not sent: bob paused before it went out"
+
+
+def test_a_temporary_auth_failure_costs_no_delivery_attempt(
+    cli: Callable[..., Any], tmp_path: Path, config: Path, secure_smtp: SmtpServer
+) -> None:
+    from smtp_server import Fault
+
+    from recommender.config import load_settings
+    from recommender.store.engine import open_store
+    from recommender.store.outbox import pending_digests
+
+    # One attempt allowed: if a 454 at AUTH counted, both digests would be given up at once.
+    text = config.read_text(encoding="utf-8").replace("[mail]\n", "[mail]\nmax_attempts = 1\n", 1)
+    config.write_text(text, encoding="utf-8")
+    secure_smtp.add_fault(Fault(stage="AUTH", reply="454 4.7.0 Temporary authentication failure"))
+    first = cli("run", "--config", str(config))
+    assert first.exit_code == 1
+    assert "sending stopped" in first.stderr and "454" in first.stderr
+    assert secure_smtp.messages == []
+    store = open_store(load_settings(config).database_url)
+    with store.begin() as conn:
+        waiting = pending_digests(conn, None)
+    store.close()
+    assert sorted(d.user_id for d in waiting) == ["alice", "bob"]
+    assert [d.attempts for d in waiting] == [0, 0]
+    secure_smtp.clear_faults()
+    second = cli("run", "--config", str(config))
+    assert second.exit_code == 0, second.output
+    assert sorted(r.rcpt_tos[0] for r in secure_smtp.messages) == [
+        "alice@example.org",
+        "bob@example.org",
+    ]

@@ -95,3 +95,39 @@ def test_a_paged_api_is_followed_to_its_last_page(store: Store) -> None:
     assert report.outcomes[0].fetched == 4 and report.outcomes[0].new == 4
     with store.begin() as conn:
         assert count_papers(conn) == 4
+
+
+def test_a_failing_feed_backs_off_doubling_its_interval_up_to_a_day_and_recovers(
+    store: Store, feed_server: FeedServer
+) -> None:
+    broken = FeedSettings(
+        name="broken", kind="rss", url=feed_server.url("/status/500"), interval_minutes=60
+    )
+    settings = Settings(feeds=[broken])
+    now, waits = NOW, []
+    for _ in range(7):
+        outcome = refresh_feeds.run(settings, store, now, due_only=True).outcomes[0]
+        assert outcome.status == "failed" and "500" in outcome.error
+        with store.begin() as conn:
+            state = get_feed_state(conn, "broken")
+        assert state is not None and state.next_check_at is not None
+        waits.append(state.next_check_at - now)
+        # A scheduled refresh before the wait is over does not ask the server again.
+        asked = len(feed_server.requests)
+        early = refresh_feeds.run(
+            settings, store, state.next_check_at - timedelta(minutes=1), due_only=True
+        )
+        assert early.outcomes[0].status == "skipped" and len(feed_server.requests) == asked
+        now = state.next_check_at
+    assert [w / timedelta(hours=1) for w in waits] == [1, 2, 4, 8, 16, 24, 24]
+    assert state.error_count == 7
+    # Back to health: the error count resets and the next wait is the plain interval again.
+    fixed = broken.model_copy(
+        update={"url": feed_server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml")}
+    )
+    healed = refresh_feeds.run(Settings(feeds=[fixed]), store, now, due_only=True).outcomes[0]
+    assert healed.status == "ok", healed.error
+    with store.begin() as conn:
+        state = get_feed_state(conn, "broken")
+    assert state is not None and state.error_count == 0
+    assert state.next_check_at == now + timedelta(hours=1)

@@ -12,14 +12,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 from jobs.compose import mail_domain
 from jobs.crashpoints import crash_point
 from recommender.config import Settings
-from recommender.digest.message import POLICY, make_message_id
+from recommender.digest.message import build_alert_message, make_message_id
 from recommender.store.engine import Store
 from recommender.store.feeds import all_feed_states
 from recommender.store.health import (
@@ -144,21 +142,6 @@ def alert_text(problems: list[Problem], now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_alert(
-    settings: Settings, subject: str, text: str, message_id: str, now: datetime
-) -> bytes:
-    """The alert as RFC 5322 bytes: plain text only, deterministic like a digest."""
-    message = EmailMessage(policy=POLICY)
-    message["From"] = settings.mail.from_
-    message["To"] = settings.admin.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message.set_raw("Message-ID", message_id)
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    message.set_content(text, charset="utf-8")
-    return message.as_bytes(policy=POLICY)
-
-
 def queue_alert(
     settings: Settings,
     store: Store,
@@ -177,7 +160,14 @@ def queue_alert(
     message_id = make_message_id(ADMIN_ID, f"alert-cycle-{cycle_id}", mail_domain(settings))
     subject = f"Papersift: {len(fresh)} problem(s) need attention"
     text = alert_text(fresh, now)
-    message = build_alert(settings, subject, text, message_id, now)
+    message = build_alert_message(
+        from_addr=settings.mail.from_,
+        to_addr=settings.admin.email,
+        subject=subject,
+        text=text,
+        message_id=message_id,
+        date=now,
+    )
     with store.begin() as conn:
         digest_id = create_digest(
             conn,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from jobs.crashpoints import crash_point
+from jobs.outcomes import UserStatus
 from jobs.picks import rank_users
 from recommender.config import Settings, UserSettings
 from recommender.digest.message import build_message, make_message_id
@@ -32,7 +33,7 @@ class UserOutcome:
     """What one cycle did for one user."""
 
     user_id: str
-    status: str  # "queued" | "nothing" | "paused" | "unsubscribed" | "no-profile" | "failed"
+    status: UserStatus
     candidates: int = 0
     picked: int = 0
     best_score: float | None = None
@@ -57,13 +58,6 @@ def mail_domain(settings: Settings) -> str:
 def list_id(settings: Settings) -> str:
     """The List-Id header value shared by every digest of this installation."""
     return f"Papersift digest <digest.{mail_domain(settings)}>"
-
-
-def make_signer(settings: Settings) -> LinkSigner:
-    """The link signer from the configured secret sources."""
-    return signer_for(
-        settings.web.secret_env, settings.secret_path, settings.web.token_max_age_days
-    )
 
 
 def compose_digest(
@@ -161,28 +155,28 @@ def compose(
     for user in users:
         state = states.get(user.id)
         if state is not None and state.unsubscribed:
-            report.outcomes.append(UserOutcome(user.id, "unsubscribed"))
+            report.outcomes.append(UserOutcome(user.id, UserStatus.UNSUBSCRIBED))
         elif state is not None and state.paused:
-            report.outcomes.append(UserOutcome(user.id, "paused"))
+            report.outcomes.append(UserOutcome(user.id, UserStatus.PAUSED))
         else:
             active.append(user)
     if not active:
         return report
     inputs, ranked, papers = rank_users(settings, store, active, now, ranker)
     crash_point("compose.ranked")
-    signer = make_signer(settings)
+    signer = signer_for(settings)
     for item in inputs:
         user = item.user
         picks = ranked.get(user.id, [])
         outcome = UserOutcome(
             user.id,
-            "nothing",
+            UserStatus.NOTHING,
             candidates=len(item.candidate_keys),
             picked=len(picks),
             best_score=picks[0].score if picks else None,
         )
         if not item.profile.liked and not user.keywords:
-            outcome.status = "no-profile"
+            outcome.status = UserStatus.NO_PROFILE
             outcome.error = "no liked papers and no keywords yet: like a few papers first"
         elif picks or (user.send_empty and not _had_digest_recently(store, user.id, now)):
             try:
@@ -197,8 +191,8 @@ def compose(
                     signer,
                     now,
                 )
-                outcome.status = "queued"
+                outcome.status = UserStatus.QUEUED
             except DigestConflict as exc:
-                outcome.status, outcome.error = "failed", str(exc)
+                outcome.status, outcome.error = UserStatus.FAILED, str(exc)
         report.outcomes.append(outcome)
     return report

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from jobs.crashpoints import crash_point
+from jobs.outcomes import DeliveryStatus
 from recommender.config import Settings
 from recommender.digest.outbox import write_outbox_files
 from recommender.digest.send import SmtpSender
@@ -25,6 +26,7 @@ from recommender.errors import ConfigError, MailAuthError, MailError, MailPerman
 from recommender.store.engine import Store
 from recommender.store.outbox import (
     DigestRow,
+    DigestStatus,
     mark_permanent_failure,
     mark_sent,
     mark_temporary_failure,
@@ -48,7 +50,7 @@ class DigestOutcome:
     digest_id: int
     user_id: str
     recipient: str
-    status: str  # "sent" | "written" | "retry" | "failed" | "skipped" | "cancelled"
+    status: DeliveryStatus
     destination: str = ""
     error: str = ""
 
@@ -60,7 +62,7 @@ class DeliveryReport:
     outcomes: list[DigestOutcome] = field(default_factory=list)
     stopped: str = ""
 
-    def count(self, status: str) -> int:
+    def count(self, status: DeliveryStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
@@ -98,7 +100,11 @@ def cancel_for_stopped_users(store: Store, now: datetime) -> list[DigestOutcome]
             mark_permanent_failure(conn, digest.id, reason, now)
             cancelled.append(
                 DigestOutcome(
-                    digest.id, digest.user_id, digest.recipient, "cancelled", error=reason
+                    digest.id,
+                    digest.user_id,
+                    digest.recipient,
+                    DeliveryStatus.CANCELLED,
+                    error=reason,
                 )
             )
     return cancelled
@@ -117,7 +123,9 @@ def write_to_outbox_folder(settings: Settings, store: Store, now: datetime) -> D
         with store.begin() as conn:
             mark_sent(conn, digest.id, now)
         report.outcomes.append(
-            DigestOutcome(digest.id, digest.user_id, digest.recipient, "written", str(path))
+            DigestOutcome(
+                digest.id, digest.user_id, digest.recipient, DeliveryStatus.WRITTEN, str(path)
+            )
         )
     return report
 
@@ -159,7 +167,9 @@ async def send_pending(
                 # stop, and leave every digest as it was for the next run.
                 report.stopped = str(exc)
                 report.outcomes.extend(
-                    DigestOutcome(d.id, d.user_id, d.recipient, "skipped", error=str(exc))
+                    DigestOutcome(
+                        d.id, d.user_id, d.recipient, DeliveryStatus.SKIPPED, error=str(exc)
+                    )
                     for d in pending[index:]
                 )
                 break
@@ -196,7 +206,7 @@ async def _send_one(
             with store.begin() as conn:
                 mark_permanent_failure(conn, digest.id, str(exc), now)
             return DigestOutcome(
-                digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
+                digest.id, digest.user_id, digest.recipient, DeliveryStatus.FAILED, where, str(exc)
             )
         except MailTemporary as exc:
             if sender.stage in SERVER_STAGES:
@@ -215,13 +225,23 @@ async def _send_one(
                     now + backoff(attempts),
                     settings.mail.max_attempts,
                 )
-            if status == "failed":
+            if status == DigestStatus.FAILED:
                 return DigestOutcome(
-                    digest.id, digest.user_id, digest.recipient, "failed", where, str(exc)
+                    digest.id,
+                    digest.user_id,
+                    digest.recipient,
+                    DeliveryStatus.FAILED,
+                    where,
+                    str(exc),
                 )
             if wait is None:
                 return DigestOutcome(
-                    digest.id, digest.user_id, digest.recipient, "retry", where, str(exc)
+                    digest.id,
+                    digest.user_id,
+                    digest.recipient,
+                    DeliveryStatus.RETRY,
+                    where,
+                    str(exc),
                 )
             await _pause(sleep, wait)
             continue
@@ -229,7 +249,9 @@ async def _send_one(
         with store.begin() as conn:
             mark_sent(conn, digest.id, now)
         crash_point("deliver.recorded")
-        return DigestOutcome(digest.id, digest.user_id, digest.recipient, "sent", where)
+        return DigestOutcome(
+            digest.id, digest.user_id, digest.recipient, DeliveryStatus.SENT, where
+        )
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from jobs.outcomes import FeedStatus
 from recommender.config import FeedSettings, Settings
 from recommender.errors import FeedError, FeedHTTPError
 from recommender.feeds.fetch import fetch_feed
@@ -40,7 +41,7 @@ class FeedOutcome:
     """What happened to one feed in one refresh."""
 
     name: str
-    status: str  # "ok" | "not-modified" | "skipped" | "failed"
+    status: FeedStatus
     fetched: int = 0
     new: int = 0
     updated: int = 0
@@ -58,7 +59,7 @@ class RefreshReport:
 
     @property
     def failed(self) -> list[FeedOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
+        return [o for o in self.outcomes if o.status == FeedStatus.FAILED]
 
     @property
     def new_papers(self) -> int:
@@ -143,7 +144,7 @@ def refresh_feed(
 ) -> FeedOutcome:
     """Fetch, parse and store one feed; errors are recorded on the feed row, not raised."""
     started = time.monotonic()
-    outcome = FeedOutcome(feed.name, "ok")
+    outcome = FeedOutcome(feed.name, FeedStatus.OK)
     with store.begin() as conn:
         state = get_feed_state(conn, feed.name)
     etag = state.etag if state else None
@@ -170,7 +171,7 @@ def refresh_feed(
             status, body = result.status, result.body
             etag, last_modified = result.etag or etag, result.last_modified or last_modified
         if status == 304:
-            outcome.status = "not-modified"
+            outcome.status = FeedStatus.NOT_MODIFIED
             with store.begin() as conn:
                 record_feed_not_modified(
                     conn, feed.name, feed.kind, url, now=now, next_check_at=next_check
@@ -199,7 +200,7 @@ def refresh_feed(
             )
         outcome.new, outcome.updated, outcome.unchanged = saved.new, saved.updated, saved.unchanged
     except FeedError as exc:
-        outcome.status = "failed"
+        outcome.status = FeedStatus.FAILED
         outcome.error = str(exc)
         errors_so_far = (state.error_count if state else 0) + 1
         retry_at = now + _backoff(feed, errors_so_far - 1)
@@ -241,7 +242,7 @@ def run(
                 state = get_feed_state(conn, feed.name)
             waiting = _waiting_note(state, now, due_only)
             if waiting:
-                outcome = FeedOutcome(feed.name, "skipped", warnings=[waiting])
+                outcome = FeedOutcome(feed.name, FeedStatus.SKIPPED, warnings=[waiting])
             else:
                 outcome = refresh_feed(settings, store, feed, client, now)
             report.outcomes.append(outcome)

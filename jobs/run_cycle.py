@@ -20,6 +20,7 @@ from jobs.compose import ComposeReport, compose
 from jobs.crashpoints import crash_point
 from jobs.deliver import DeliveryReport, deliver
 from jobs.library import sync_config_likes
+from jobs.outcomes import DeliveryStatus, UserStatus
 from jobs.refresh_feeds import RefreshReport
 from recommender.config import Settings
 from recommender.store.cycles import (
@@ -58,14 +59,16 @@ class CycleReport:
         return bool(
             self.refresh.failed
             or self.problems
-            or any(o.status == "failed" for o in self.compose.outcomes)
-            or any(o.status in ("failed", "retry", "skipped") for o in self.delivery.outcomes)
+            or any(o.status == UserStatus.FAILED for o in self.compose.outcomes)
+            or any(o.status.needs_attention for o in self.delivery.outcomes)
             or self.delivery.stopped
         )
 
     def summary(self) -> str:
         """One line for logs."""
-        sent = self.delivery.count("sent") + self.delivery.count("written")
+        sent = self.delivery.count(DeliveryStatus.SENT) + self.delivery.count(
+            DeliveryStatus.WRITTEN
+        )
         return (
             f"cycle {self.cycle_id}: {self.refresh.new_papers} new papers, "
             f"{sent} digests delivered, {self.delivery.count('retry')} to retry, "

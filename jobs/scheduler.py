@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -20,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from jobs import run_cycle
 from recommender.config import Settings, UserSettings, load_settings
+from recommender.cron import cron_trigger
 from recommender.errors import PapersiftError
 from recommender.store.engine import Store, open_store
 
@@ -41,7 +41,7 @@ def job_id(user: UserSettings) -> str:
 
 def user_trigger(user: UserSettings) -> CronTrigger:
     """The user's cron expression in the user's time zone."""
-    return CronTrigger.from_crontab(user.schedule, timezone=ZoneInfo(user.timezone))
+    return cron_trigger(user.schedule, user.timezone)
 
 
 def scheduled_cycle(config_path: str | None, user_id: str) -> None:

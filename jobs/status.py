@@ -13,11 +13,12 @@ from typing import Any
 from jobs.run_cycle import CYCLE_LOCK
 from jobs.scheduler import user_trigger
 from recommender.config import Settings
-from recommender.store.cycles import last_cycle
+from recommender.store.cycles import CycleStatus, last_cycle
 from recommender.store.engine import Store
 from recommender.store.feeds import all_feed_states
 from recommender.store.health import digest_counts, latest_digest_states
 from recommender.store.locks import current_lease
+from recommender.store.outbox import DigestStatus
 from recommender.store.users import all_user_states
 
 
@@ -92,7 +93,10 @@ class StatusReport:
         return not (
             any(f.consecutive_failures for f in self.feeds)
             or any(u.state in ("bouncing", "retrying") for u in self.users)
-            or (self.last_cycle is not None and self.last_cycle.status in ("failed", "interrupted"))
+            or (
+                self.last_cycle is not None
+                and self.last_cycle.status in (CycleStatus.FAILED, CycleStatus.INTERRUPTED)
+            )
             or (self.last_cycle is not None and self.last_cycle.stopped)
         )
 
@@ -166,11 +170,11 @@ def gather_status(settings: Settings, store: Store, now: datetime) -> StatusRepo
             report.users.append(UserHealth(user.id, user.email, "unsubscribed"))
         elif switch is not None and switch.paused:
             report.users.append(UserHealth(user.id, user.email, "paused"))
-        elif digest is not None and digest.status == "failed":
+        elif digest is not None and digest.status == DigestStatus.FAILED:
             report.users.append(
                 UserHealth(user.id, user.email, "bouncing", digest.last_error or "")
             )
-        elif digest is not None and digest.status == "pending" and digest.attempts:
+        elif digest is not None and digest.status == DigestStatus.PENDING and digest.attempts:
             when = (
                 f"next try {digest.next_attempt_at:%Y-%m-%d %H:%M} UTC; "
                 if digest.next_attempt_at

@@ -10,7 +10,6 @@ import ipaddress
 import os
 import re
 import tomllib
-from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -202,10 +201,10 @@ class UserSettings(_Section):
     @field_validator("schedule")
     @classmethod
     def _cron_shape(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from recommender.cron import cron_trigger
 
         try:
-            CronTrigger.from_crontab(value, timezone=UTC)
+            cron_trigger(value)
         except ValueError as exc:
             raise ValueError(
                 f"{value!r} is not a cron expression ({exc}). Use 'minute hour day month weekday'"

@@ -13,6 +13,7 @@ from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
+from jobs.outcomes import UserStatus
 from jobs.picks import rank_users
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
@@ -60,9 +61,7 @@ def run(
     out.print(table("Digests", columns, rows))
     composed = {c.digest_id for c in report.compose.outcomes} | {report.alert_id}
     earlier = [
-        o
-        for o in report.delivery.outcomes
-        if o.digest_id not in composed and o.status in ("sent", "written")
+        o for o in report.delivery.outcomes if o.digest_id not in composed and o.status.delivered
     ]
     if report.alert_id is not None:
         out.print(f"Queued an alert for the admin ({settings.admin.email}) about new problems.")
@@ -74,11 +73,13 @@ def run(
         out.print(f"Completed what interrupted cycle(s) {cycles} left undone{taken}.")
     problems = list(report.problems)
     problems += [f"feed {o.name}: {o.error}" for o in report.refresh.failed]
-    problems += [f"{o.user_id}: {o.error}" for o in report.compose.outcomes if o.status == "failed"]
+    problems += [
+        f"{o.user_id}: {o.error}" for o in report.compose.outcomes if o.status == UserStatus.FAILED
+    ]
     problems += [
         f"digest {o.digest_id} to {o.recipient}: {o.error}"
         for o in report.delivery.outcomes
-        if o.status in ("failed", "retry", "skipped")
+        if o.status.needs_attention
     ]
     if report.delivery.stopped:
         problems.append(f"sending stopped: {report.delivery.stopped}")

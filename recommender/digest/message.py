@@ -96,3 +96,18 @@ def build_message(
         # Cannot happen with base64/quoted-printable parts; guard the invariant all the same.
         raise RuntimeError("MIME boundary collides with the message content")
     return data
+
+
+def build_alert_message(
+    *, from_addr: str, to_addr: str, subject: str, text: str, message_id: str, date: datetime
+) -> bytes:
+    """An admin alert as RFC 5322 bytes: plain text only, deterministic like a digest."""
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = from_addr
+    msg["To"] = to_addr
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg.set_raw("Message-ID", message_id)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    msg.set_content(text, charset="utf-8")
+    return msg.as_bytes(policy=POLICY)

@@ -48,8 +48,7 @@ def create_app(
 ) -> Starlette:
     """The Starlette app; `clock` is read once per request (tests move it to expire links)."""
     if signer is None:
-        web = settings.web
-        signer = signer_for(web.secret_env, settings.secret_path, web.token_max_age_days)
+        signer = signer_for(settings)
     pages = Pages()
     users = {user.id: user for user in settings.users}
 

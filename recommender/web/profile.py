@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from apscheduler.triggers.cron import CronTrigger
 
 from recommender.config import UserSettings
+from recommender.cron import cron_trigger
 from recommender.digest.view import format_date, format_day
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.engine import Store
@@ -108,7 +106,7 @@ def describe_schedule(cron: str, timezone: str) -> str:
 
 def next_digest_time(cron: str, timezone: str, now: datetime) -> datetime | None:
     """When the schedule next fires after `now`, in the user's time zone."""
-    trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+    trigger = cron_trigger(cron, timezone)
     return trigger.get_next_fire_time(None, now)
 
 

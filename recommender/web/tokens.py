@@ -15,6 +15,7 @@ from pathlib import Path
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from recommender.config import Settings
 from recommender.errors import ConfigError, PapersiftError
 
 PURPOSES = ("relevant", "not-relevant", "unsubscribe", "profile")
@@ -136,9 +137,14 @@ def load_secrets(env_var: str, path: Path) -> list[str]:
     return values
 
 
-def signer_for(secret_env: str, secret_path: Path, max_age_days: int) -> LinkSigner:
-    """A signer from the configured secret sources."""
-    return LinkSigner(load_secrets(secret_env, secret_path), timedelta(days=max_age_days))
+def signer_for(settings: Settings) -> LinkSigner:
+    """The link signer of an installation: its configured secret sources and link lifetime.
+
+    The one place both the digest composer and the web app get their signer from.
+    """
+    web = settings.web
+    secrets = load_secrets(web.secret_env, settings.secret_path)
+    return LinkSigner(secrets, timedelta(days=web.token_max_age_days))
 
 
 def action_url(base_url: str, action: str, token: str) -> str:

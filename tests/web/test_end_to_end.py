@@ -202,7 +202,7 @@ def test_a_click_in_a_real_email_reaches_the_next_digest(loop: tuple[Loop, str])
     world.cli("refresh")
     before = world.recommend("alice")
     chosen = links["relevant"][-1]
-    signer = signer_for(SECRET_ENV, world.settings.secret_path, 60)
+    signer = signer_for(world.settings)
     paper_key = signer.verify(chosen.rsplit("/", 1)[1], "relevant", now_utc()).paper_key
     done = world.web.post(chosen)
     assert done.status_code == 200 and "Marked as relevant" in done.text

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeSerializer
 
+from recommender.config import Settings, WebSettings
 from recommender.errors import ConfigError
 from recommender.web.links import digest_links
 from recommender.web.tokens import (
@@ -147,7 +148,7 @@ def test_secret_file_comments_blank_lines_and_rotation(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text("# newest first\nnew\n\nold\n", encoding="utf-8")
     assert load_secrets("", path) == ["new", "old"]
-    signer = signer_for("", path, 60)
+    signer = signer_for(Settings(web=WebSettings(secret_env="", secret_file=str(path))))
     old_token = LinkSigner(["old"], AGE).sign("profile", "alice", None, NOW)
     assert signer.verify(old_token, "profile", NOW).user_id == "alice"
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from web_support import PAPERS, T0, feedback_rows
 
+from recommender.config import load_settings
 from recommender.store.engine import open_store
 from recommender.store.papers import save_papers
 from recommender.web.tokens import load_secrets, signer_for
@@ -86,7 +87,7 @@ def test_papersift_web_serves_the_links_and_logs_no_token(tmp_path: Path) -> Non
         wait_until_up(base, process)
         secret_path = tmp_path / "data" / "secret"
         assert secret_path.stat().st_mode & 0o077 == 0  # created private on first start
-        signer = signer_for("PAPERSIFT_TEST_WEB_SECRET", secret_path, 60)
+        signer = signer_for(load_settings(config))
         # The server reads the real clock, so the link is issued now.
         token = signer.sign("relevant", "alice", PAPERS[0].key, datetime.now(UTC))
         link = f"{base}/relevant/{token}"

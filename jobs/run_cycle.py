@@ -71,8 +71,8 @@ class CycleReport:
         )
         return (
             f"cycle {self.cycle_id}: {self.refresh.new_papers} new papers, "
-            f"{sent} digests delivered, {self.delivery.count('retry')} to retry, "
-            f"{self.delivery.count('failed')} failed"
+            f"{sent} digests delivered, {self.delivery.count(DeliveryStatus.RETRY)} to retry, "
+            f"{self.delivery.count(DeliveryStatus.FAILED)} failed"
         )
 
 

@@ -413,7 +413,7 @@ def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
             return None
         name = f"{section}.{part}" if section else part
         if parts and isinstance(parts[0], int):
-            index = parts.pop(0)
+            index = int(parts.pop(0))
             header = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
             hits = [i for i in range(start, stop) if header.match(lines[i])]
             if index >= len(hits):
@@ -447,7 +447,7 @@ def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
 def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems between entries (duplicates, unknown references), found even when fields fail."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    feeds = data.get("feeds") if isinstance(data.get("feeds"), list) else []
+    feeds: list[Any] = data["feeds"] if isinstance(data.get("feeds"), list) else []
     names: set[str] = set()
     for index, feed in enumerate(feeds):
         name = feed.get("name") if isinstance(feed, dict) else None
@@ -457,7 +457,7 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
                     (("feeds", index, "name"), f"{name!r} is used by two feeds. Rename one")
                 )
             names.add(name)
-    users = data.get("users") if isinstance(data.get("users"), list) else []
+    users: list[Any] = data["users"] if isinstance(data.get("users"), list) else []
     ids: set[str] = set()
     for index, user in enumerate(users):
         if not isinstance(user, dict):
@@ -514,7 +514,7 @@ def settings_from_dict(data: dict[str, Any], source: str, raw_text: str = "") ->
         for error in exc.errors():
             # The `from` key is spelled `from_` in Python.
             location = tuple("from" if p == "from_" else p for p in error["loc"])
-            problems.append(_problem(source, raw_text, location, _describe(error)))
+            problems.append(_problem(source, raw_text, location, _describe(dict(error))))
     if problems or settings is None:
         raise ConfigError(
             f"{source}: {len(problems)} problem(s)",

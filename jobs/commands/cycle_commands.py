@@ -52,7 +52,7 @@ def run(
     delivered = {o.digest_id: o for o in report.delivery.outcomes}
     rows = []
     for outcome in report.compose.outcomes:
-        delivery = delivered.get(outcome.digest_id)
+        delivery = delivered.get(outcome.digest_id) if outcome.digest_id is not None else None
         where = delivery.destination if delivery else ""
         state = delivery.status if delivery else outcome.status
         best = f"{outcome.best_score:.0%}" if outcome.best_score is not None else "-"

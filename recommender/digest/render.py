@@ -169,4 +169,4 @@ def render_digest(context: DigestContext) -> RenderedDigest:
     env = _environment()
     text = env.get_template("digest.txt.j2").render(values)
     html = env.get_template("digest.html.j2").render(values)
-    return RenderedDigest(subject=values["subject"], text=text, html=html)
+    return RenderedDigest(subject=str(values["subject"]), text=text, html=html)

@@ -59,7 +59,7 @@ def relative_closeness(
 
     The topic view's weight is topic_weight x the user's `topic_scale` (library size).
     """
-    topic_weight = topic_weight * profiles.topic_scale
+    weights = topic_weight * profiles.topic_scale  # one per user (library size)
     ref_term, ref_topic = _views(fitted, profiles, reference)
     term_mean, term_std = ref_term.mean(axis=1), ref_term.std(axis=1) + 1e-6
     topic_mean, topic_std = ref_topic.mean(axis=1), ref_topic.std(axis=1) + 1e-6
@@ -68,14 +68,14 @@ def relative_closeness(
     damped = profiles.projected * fitted.damping
     own_term = profiles.own_terms - (damped * profiles.positive_projected).sum(axis=1)
     own_topic = (profiles.topics * profiles.positive_topics).sum(axis=1)
-    own = (own_term - term_mean) / term_std + topic_weight * (own_topic - topic_mean) / topic_std
+    own = (own_term - term_mean) / term_std + weights * (own_topic - topic_mean) / topic_std
     # A profile pushed far from its own likes (strong dislikes) still gets a positive scale.
     own = np.maximum(own, 1e-3)
     # r is affine in the two views per user: r = a * term + b * topic + c, computed as one
     # sparse product plus one dense product over [topics | projections].
     a = (1.0 / (term_std * own)).astype(np.float32)
-    b = (topic_weight / (topic_std * own)).astype(np.float32)
-    c = -(term_mean / term_std + topic_weight * topic_mean / topic_std) / own
+    b = (weights / (topic_std * own)).astype(np.float32)
+    c = -(term_mean / term_std + weights * topic_mean / topic_std) / own
     left = np.hstack([profiles.topics * b[:, None], -damped * a[:, None]])
     right = np.hstack([papers.topics, papers.projected])
     closeness = left @ right.T

@@ -70,7 +70,10 @@ class FittedText:
         missing = np.flatnonzero(found < 0)
         if len(missing):
             fresh = weigh(
-                self.counts([texts[i] for i in missing]), self.idf, self.avg_length, self.config
+                self.counts([texts[int(i)] for i in missing]),
+                self.idf,
+                self.avg_length,
+                self.config,
             )
             found[missing] = vectors.shape[0] + np.arange(len(missing))
             vectors = sp.vstack([vectors, fresh], format="csr")

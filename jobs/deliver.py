@@ -20,7 +20,7 @@ from email.utils import parseaddr
 from jobs.crashpoints import crash_point
 from jobs.outcomes import DeliveryStatus
 from recommender.config import Settings
-from recommender.digest.outbox import write_outbox_files
+from recommender.digest.outbox_files import write_outbox_files
 from recommender.digest.send import SmtpSender
 from recommender.errors import ConfigError, MailAuthError, MailError, MailPermanent, MailTemporary
 from recommender.store.engine import Store

@@ -31,7 +31,7 @@ from recommender.store.engine import Store
 from recommender.web import account
 from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
-from recommender.web.profile import build_profile
+from recommender.web.profile_page import build_profile
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
 
 log = logging.getLogger("papersift.web")

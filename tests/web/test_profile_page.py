@@ -19,7 +19,7 @@ from web_support import (
 
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.engine import Store
-from recommender.web.profile import describe_schedule, next_digest_time
+from recommender.web.profile_page import describe_schedule, next_digest_time
 from recommender.web.tokens import LinkSigner
 
 

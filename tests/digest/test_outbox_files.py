@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from recommender.digest import outbox
-from recommender.digest.outbox import write_outbox_files
+from recommender.digest import outbox_files
+from recommender.digest.outbox_files import write_outbox_files
 
 
 def test_writes_both_files(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     def broken_replace(source: str, target: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(outbox.os, "replace", broken_replace)
+    monkeypatch.setattr(outbox_files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         write_outbox_files(tmp_path, "d", b"new", "new")
     assert (tmp_path / "d.eml").read_bytes() == b"old"  # the old file is untouched

@@ -27,13 +27,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # the sample digest
 
+from digest_sample import sample_context
 from smtp_server import SmtpServer, make_tls
 
 from recommender.config import MailSettings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import render_digest
-from recommender.digest.sample import sample_context
 from recommender.digest.send import SmtpSender
 
 FROM = "digest@papersift.example.org"

@@ -13,8 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from digest_sample import sample_context
+
 from recommender.digest.render import render_digest
-from recommender.digest.sample import sample_context
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")

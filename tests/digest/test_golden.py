@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from digest_sample import sample_context
 
 from recommender.digest.render import render_digest
-from recommender.digest.sample import sample_context
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("PAPERSIFT_REGEN_GOLDEN") == "1"

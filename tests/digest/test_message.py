@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from digest_sample import sample_context
 
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import RenderedDigest, render_digest
-from recommender.digest.sample import sample_context
 
 DATE = datetime(2025, 2, 3, 7, 30, tzinfo=UTC)
 UNSUBSCRIBE = "https://papersift.example.org/unsubscribe/" + "t0ken" * 20

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
+from digest_sample import sample_context
 
 from recommender.digest import view
 from recommender.digest.render import (
@@ -15,7 +16,6 @@ from recommender.digest.render import (
     render_digest,
     summary_line,
 )
-from recommender.digest.sample import sample_context
 from recommender.models import Paper, Reason, ScoredPaper
 
 HOSTILE_TITLE = '<script>alert("x")</script> & <b>bold</b> $\\alpha$ < 1 中文 Ελληνικά العربية 🧪'

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from digest_sample import sample_context
 from smtp_server import Fault, SmtpServer, TlsSetup
 
 from recommender.config import MailSettings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import render_digest
-from recommender.digest.sample import sample_context
 from recommender.digest.send import SmtpSender
 from recommender.errors import MailAuthError, MailError, MailPermanent, MailTemporary
 

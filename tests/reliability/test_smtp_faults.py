@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from digest_sample import sample_context
 from smtp_server import Fault, SmtpServer, make_tls
 
 from jobs.deliver import DeliveryReport, deliver
 from recommender.config import Settings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import RenderedDigest, render_digest
-from recommender.digest.sample import sample_context
 from recommender.store import Store
 from recommender.store.outbox import DigestRow, create_digest, recent_digests
 

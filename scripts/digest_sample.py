@@ -1,4 +1,4 @@
-"""A fixed sample digest: the golden-file test, the screenshot script and the benchmark use it.
+"""A fixed sample digest for the docs: the golden-file test and the screenshot script use it.
 
 Titles, abstracts, authors, arXiv ids and the DOI are real (abstracts from the seed papers in
 /work/shared/data/seed-papers). Dates, feeds, scores, reasons and links are made up for the sample.

@@ -1,4 +1,6 @@
-"""The `papersift` command: the only place that prints and chooses exit codes.
+"""The `papersift` entry point: the command object with every command module registered.
+
+Printing and exit codes belong to jobs/cli_app.py and jobs/commands/, never to the jobs.
 
 Exit status: 0 success, 1 finished but some items failed, 2 usage or config error.
 Every command is a thin call into the same job functions the scheduler runs.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jobs.profile_inputs import liked_texts, profile_input, text_of
+from jobs.profile_inputs import liked_texts, profile_input
 from recommender.config import Settings, UserSettings
 from recommender.models import FeedbackKind
 from recommender.ranking import Candidate, ProfileInput
@@ -55,7 +55,7 @@ def gather_inputs(
         liked_papers = papers_by_ids(conn, wanted)
     pool = [p for p in recent if set(p.sources) & feed_names]
     by_key = {p.key: p for p in pool} | {p.key: p for p in liked_papers.values()}
-    candidates = [Candidate(p.key, text_of(p), tuple(p.authors)) for p in pool]
+    candidates = [Candidate(p.key, p.text, tuple(p.authors)) for p in pool]
     inputs = []
     for user in users:
         items = feedback.get(user.id, [])

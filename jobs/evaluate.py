@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from jobs.crowd_model import crowd_model
-from jobs.profile_inputs import liked_texts, profile_input, text_of
+from jobs.profile_inputs import liked_texts, profile_input
 from jobs.text_model import current_text_model
 from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
@@ -97,7 +97,7 @@ def evaluate_user(
     )
     ranker = Ranker()
     fitted = current_text_model(store, ranker, now)
-    candidates = [Candidate(p.key, text_of(p), tuple(p.authors)) for p in pool]
+    candidates = [Candidate(p.key, p.text, tuple(p.authors)) for p in pool]
     # The crowd view may not learn from anyone's like of a held-out paper.
     crowd = crowd_model(settings, store, ranker, fitted, leave_out={p.key for p in held_papers})
     ranked = ranker.rank(fitted, [profile], candidates, k=len(candidates), crowd=crowd)[user.id]

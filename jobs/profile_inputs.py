@@ -11,11 +11,6 @@ from recommender.store.feedback import Feedback
 from recommender.store.papers import StoredPaper
 
 
-def text_of(paper: StoredPaper) -> str:
-    """The text the ranker reads: title and abstract."""
-    return f"{paper.title}. {paper.abstract}".strip()
-
-
 def liked_texts(
     feedback: Iterable[Feedback], papers: dict[int, StoredPaper], kind: FeedbackKind
 ) -> list[LikedText]:
@@ -26,7 +21,7 @@ def liked_texts(
     return [
         LikedText(
             f.paper_key,
-            text_of(papers[f.paper_id]),
+            papers[f.paper_id].text,
             tuple(papers[f.paper_id].authors),
             f.created_at,
         )

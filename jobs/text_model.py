@@ -11,34 +11,26 @@ from recommender.ranking import FittedText, Ranker
 from recommender.store.engine import Store
 from recommender.store.papers import count_papers, iter_paper_texts
 from recommender.store.ranker_models import (
-    latest_ranker_model,
     prune_ranker_models,
     save_ranker_model,
+    stored_text_model,
 )
-
-
-def _usable(stored_blob: bytes, wanted: dict[str, object], corpus_size: int) -> FittedText | None:
-    """The stored model when it unpickles, has the wanted settings and is not stale."""
-    try:
-        fitted: FittedText = pickle.loads(stored_blob)  # our own blob, from our database
-    except Exception:  # an unreadable model is refitted, never trusted
-        return None
-    if fitted.config.model_dump(mode="json") != wanted or fitted.is_stale(corpus_size):
-        return None
-    return fitted
 
 
 def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedText:
     """The stored text model, refitted when missing, stale, or fitted with other settings."""
     with store.begin() as conn:
-        stored = latest_ranker_model(conn)
+        stored = stored_text_model(conn)
         size = count_papers(conn)
-    if stored is not None and stored.sklearn_version == sklearn.__version__:
-        fitted = _usable(stored.blob, ranker.config.model_dump(mode="json"), size)
-        if fitted is not None:
-            return fitted
+    wanted = ranker.config.model_dump(mode="json")
+    if (
+        stored is not None
+        and stored.config.model_dump(mode="json") == wanted
+        and not stored.is_stale(size)
+    ):
+        return stored
     with store.begin() as conn:
-        texts = [f"{t.title}. {t.abstract}".strip() for t in iter_paper_texts(conn)]
+        texts = [t.text for t in iter_paper_texts(conn)]
     refitted = ranker.fit(texts)
     with store.begin() as conn:
         save_ranker_model(

@@ -9,11 +9,16 @@ guaranteed a place among the k, replacing the lowest picks, so one topic cannot 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:  # vectorize imports this module for fit_centroids
+    from recommender.ranking.vectorize import FittedText
 
 
 def fit_centroids(topics: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -21,6 +26,65 @@ def fit_centroids(topics: np.ndarray, count: int, seed: int) -> np.ndarray:
     count = max(1, min(count, topics.shape[0] // 5))
     model = MiniBatchKMeans(count, random_state=seed, n_init=3, batch_size=4096)
     return normalize(model.fit(topics).cluster_centers_).astype(np.float32)
+
+
+def interest_labels(fitted: FittedText, doc_topics: np.ndarray) -> np.ndarray:
+    """The corpus topic (index of the nearest centroid) of each document's unit topic vector."""
+    return np.argmax(doc_topics @ fitted.centroids.T, axis=1)
+
+
+@dataclass(frozen=True)
+class InterestGroup:
+    """One interest of a library: its liked papers (indices) and heaviest terms (top = 1.0)."""
+
+    members: list[int]
+    terms: list[tuple[str, float]]
+
+
+def interest_groups(
+    fitted: FittedText, liked_texts: Sequence[str], min_share: float, max_terms: int
+) -> list[InterestGroup]:
+    """The interests the ranker sees in `liked_texts`, biggest first.
+
+    The same labels and share rule as `interest_picks`: a corpus topic holding at least
+    `min_share` of the likes is an interest. Each interest's terms are the heaviest of its
+    papers' mean term vector, as the ranker weighs them. Papers with no known term are left
+    out; so are topics below the share, which are no interest of their own to the ranker.
+    """
+    if not liked_texts or max_terms <= 0 or not len(fitted.centroids):
+        return []
+    terms = fitted.terms(list(liked_texts))
+    known = np.flatnonzero(terms.getnnz(axis=1))
+    if not len(known):
+        return []
+    labels = interest_labels(fitted, fitted.topics(terms[known]))
+    names = fitted.feature_names()
+    groups = []
+    for label in np.unique(labels):
+        members = known[labels == label]
+        if len(members) < min_share * len(known):
+            continue
+        groups.append(
+            InterestGroup([int(i) for i in members], _heaviest(terms[members], names, max_terms))
+        )
+    return sorted(groups, key=lambda group: (-len(group.members), group.members[0]))
+
+
+def mean_terms(fitted: FittedText, texts: Sequence[str], max_terms: int) -> list[tuple[str, float]]:
+    """The heaviest terms of the mean term vector of `texts`, as the ranker weighs them."""
+    if not texts or max_terms <= 0:
+        return []
+    return _heaviest(fitted.terms(list(texts)), fitted.feature_names(), max_terms)
+
+
+def _heaviest(rows: sp.csr_matrix, names: np.ndarray, count: int) -> list[tuple[str, float]]:
+    weights = np.asarray(rows.mean(axis=0)).ravel()
+    # Ties broken by the term itself, so a page shows the same terms on every visit.
+    order = sorted(np.flatnonzero(weights), key=lambda i: (-weights[i], names[i]))[:count]
+    if not order:
+        return []
+    top = float(weights[order[0]])
+    return [(str(names[i]), round(float(weights[i]) / top, 4)) for i in order]
 
 
 def interest_picks(

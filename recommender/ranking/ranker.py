@@ -18,7 +18,7 @@ from recommender.ranking.config import RankerConfig
 from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
 from recommender.ranking.explain import ChunkPicks, bare_chunk, explain_chunk
 from recommender.ranking.inputs import Candidate, LikedText, ProfileInput
-from recommender.ranking.interests import interest_picks, reserve_slots
+from recommender.ranking.interests import interest_labels, interest_picks, reserve_slots
 from recommender.ranking.profile import DocumentTable, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
@@ -118,7 +118,7 @@ class Ranker:
         pool = CandidateSet(fitted, candidates)
         reference = PaperVectors.of(fitted, fitted.reference_terms)
         table = document_table(fitted, profiles)
-        labels = np.argmax(table.topics @ fitted.centroids.T, axis=1) if len(table.row) else None
+        labels = interest_labels(fitted, table.topics) if len(table.row) else None
         crowd_vectors = None
         if crowd is not None and self.config.crowd_weight > 0:
             liked_keys = sorted(table.row, key=table.row.__getitem__)

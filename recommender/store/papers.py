@@ -73,6 +73,11 @@ class PaperText(NamedTuple):
     title: str
     abstract: str
 
+    @property
+    def text(self) -> str:
+        """Title and abstract, as `Paper.text`: the text the ranker reads."""
+        return f"{self.title}. {self.abstract}".strip()
+
 
 def _load_candidates(conn: Connection, batch: list[tuple[str, dict[str, Any]]]) -> PaperIndex:
     """Index every stored row that any paper of the batch could be."""

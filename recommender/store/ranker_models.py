@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sklearn
 from sqlalchemy import Connection, delete, insert, select
 
+from recommender.ranking import FittedText
 from recommender.store.tables import ranker_models
 
 
@@ -69,3 +72,19 @@ def prune_ranker_models(conn: Connection, keep: int = 3) -> int:
     if kept:
         statement = statement.where(ranker_models.c.id.not_in(kept))
     return int(conn.execute(statement).rowcount)
+
+
+def stored_text_model(conn: Connection) -> FittedText | None:
+    """The newest stored text model, or None when there is none or it cannot be read here.
+
+    A model pickled by another scikit-learn version, or one that does not unpickle, is
+    never trusted: the next cycle refits it.
+    """
+    stored = latest_ranker_model(conn)
+    if stored is None or stored.sklearn_version != sklearn.__version__:
+        return None
+    try:
+        fitted = pickle.loads(stored.blob)  # our own blob, from our own database
+    except Exception:
+        return None
+    return fitted if isinstance(fitted, FittedText) else None

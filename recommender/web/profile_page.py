@@ -1,7 +1,8 @@
 """The profile page's content: what a user's recommendations are made of, and its actions.
 
 Built from the store and the user's settings in one read transaction; pure helpers turn
-feedback into lists, the liked texts into term weights and the cron schedule into words.
+feedback into lists, the liked texts into the ranker's own interests and term weights (from
+the text model the last cycle stored) and the cron schedule into words.
 """
 
 from __future__ import annotations
@@ -14,18 +15,23 @@ from recommender.config import UserSettings
 from recommender.cron import cron_trigger
 from recommender.digest.view import format_date, format_day
 from recommender.models import FeedbackKind, FeedbackOrigin
+from recommender.ranking import FittedText, RankerConfig
+from recommender.ranking.interests import interest_groups, mean_terms
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for
 from recommender.store.outbox import recent_digests
 from recommender.store.papers import papers_by_ids
+from recommender.store.ranker_models import stored_text_model
 from recommender.store.users import get_user_state
 from recommender.web.pages import paper_view
-from recommender.web.profile_terms import interests, profile_terms
+from recommender.web.profile_terms import display_terms
 
 TERMS_SHOWN = 8
 DIGESTS_SHOWN = 10
 TERM_CHARS = 28
 MAX_INTERESTS = 4
+# Ranker terms read per interest: enough that TERMS_SHOWN remain once boilerplate is left out.
+RANKER_TERMS = 6 * TERMS_SHOWN
 ORIGIN_WORDS = {
     FeedbackOrigin.CONFIG: "from the config file",
     FeedbackOrigin.CLI: "from the command line",
@@ -77,6 +83,8 @@ class ProfileView:
     schedule: str
     next_digest: str
     limits: str
+    # False until a cycle has stored a text model: then there are no interests to show yet.
+    model_ready: bool
     interests: list[InterestView]
     pushed_down: list[tuple[str, float]]
     keywords: list[str]
@@ -114,35 +122,66 @@ def _short(term: str) -> str:
     return term if len(term) <= TERM_CHARS else term[: TERM_CHARS - 1] + "…"
 
 
-def interest_views(liked_texts: list[str]) -> list[InterestView]:
-    """The liked papers' interests, each labelled with its size and first terms."""
-    views = []
-    for group in interests(liked_texts, TERMS_SHOWN, MAX_INTERESTS):
-        count = len(group.members)
-        about = ", ".join(term for term, _ in group.terms[:3])
-        label = f"{count} paper{'s' if count != 1 else ''} about {about}"
-        views.append(InterestView(label, [(_short(t), w) for t, w in group.terms]))
+def interest_views(
+    fitted: FittedText, liked_texts: list[str], min_share: float
+) -> list[InterestView]:
+    """The ranker's interests in the liked papers, then the likes of no interest of their own.
+
+    Every like shapes the profile; an interest (a corpus topic holding `min_share` of the
+    likes) also keeps a place in each digest for its best paper, so it is shown apart.
+    """
+    groups = interest_groups(fitted, liked_texts, min_share, RANKER_TERMS)
+    shown = groups[:MAX_INTERESTS]
+    views = [_interest_view(len(g.members), g.terms, other=False) for g in shown]
+    covered = {i for group in shown for i in group.members}
+    rest = [text for i, text in enumerate(liked_texts) if i not in covered and text.strip()]
+    if rest:
+        terms = mean_terms(fitted, rest, RANKER_TERMS)
+        views.append(_interest_view(len(rest), terms, other=bool(views)))
     return views
 
 
-def pushed_down_terms(liked_texts: list[str], disliked_texts: list[str]) -> list[tuple[str, float]]:
+def _interest_view(count: int, terms: list[tuple[str, float]], other: bool) -> InterestView:
+    readable_terms = display_terms(terms, TERMS_SHOWN)
+    about = ", ".join(term for term, _ in readable_terms[:3]) or "words too common to show"
+    papers = f"{count} paper{'s' if count != 1 else ''}"
+    label = f"{papers} on other topics ({about})" if other else f"{papers} about {about}"
+    return InterestView(label, [(_short(t), w) for t, w in readable_terms])
+
+
+def pushed_down_terms(
+    fitted: FittedText, liked_texts: list[str], disliked_texts: list[str]
+) -> list[tuple[str, float]]:
     """The disliked papers' heaviest terms that no liked paper weighs much (top = 1.0)."""
-    liked = {term for term, _ in profile_terms(liked_texts, 4 * TERMS_SHOWN)}
-    terms = [t for t in profile_terms(disliked_texts, 4 * TERMS_SHOWN) if t[0] not in liked]
-    terms = terms[: TERMS_SHOWN // 2]
+    liked = {
+        t for t, _ in display_terms(mean_terms(fitted, liked_texts, RANKER_TERMS), 4 * TERMS_SHOWN)
+    }
+    disliked = display_terms(mean_terms(fitted, disliked_texts, RANKER_TERMS), 4 * TERMS_SHOWN)
+    terms = [t for t in disliked if t[0] not in liked][: TERMS_SHOWN // 2]
     if not terms:
         return []
     top = terms[0][1]
     return [(_short(term), round(weight / top, 4)) for term, weight in terms]
 
 
-def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileView:
-    """Read what the profile page shows for one user (one read transaction)."""
+def build_profile(
+    store: Store,
+    user: UserSettings,
+    now: datetime,
+    ranker_config: RankerConfig | None = None,
+) -> ProfileView:
+    """Read what the profile page shows for one user (one read transaction).
+
+    `ranker_config` is the live job's (its interest rule); the text model is the one the
+    last cycle stored, never fitted here: a page view must stay fast.
+    """
+    ranker_config = ranker_config or RankerConfig()
     with store.connect() as conn, conn.begin():
         feedback = feedback_for(conn, user.id)
         papers = papers_by_ids(conn, [item.paper_id for item in feedback])
         state = get_user_state(conn, user.id)
         digests = recent_digests(conn, user.id, DIGESTS_SHOWN)
+        fitted = stored_text_model(conn)
     liked: list[FeedbackItem] = []
     disliked: list[FeedbackItem] = []
     texts: dict[FeedbackKind, list[str]] = {FeedbackKind.LIKE: [], FeedbackKind.DISLIKE: []}
@@ -176,8 +215,13 @@ def build_profile(store: Store, user: UserSettings, now: datetime) -> ProfileVie
         schedule=describe_schedule(user.schedule, user.timezone),
         next_digest=next_text,
         limits=limits,
-        interests=interest_views(texts[FeedbackKind.LIKE]),
-        pushed_down=pushed_down_terms(texts[FeedbackKind.LIKE], texts[FeedbackKind.DISLIKE]),
+        model_ready=fitted is not None,
+        interests=[]
+        if fitted is None
+        else interest_views(fitted, texts[FeedbackKind.LIKE], ranker_config.interest_min_share),
+        pushed_down=[]
+        if fitted is None
+        else pushed_down_terms(fitted, texts[FeedbackKind.LIKE], texts[FeedbackKind.DISLIKE]),
         keywords=[f"{term} ×{weight:g}" for term, weight in user.keywords.items()],
         muted=[f"muted: {term}" for term in [*user.muted_keywords, *user.muted_authors]],
         liked=liked,

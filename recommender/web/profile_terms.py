@@ -1,17 +1,14 @@
-"""The terms that weigh most in a profile, and its papers grouped into interests, for the chart.
+"""Ranker terms made readable for the profile chart: no boilerplate, one form per word.
 
-Pure: texts in, weighted terms out. The ranker keeps its own model; this only explains a
-profile to its reader, so it fits a small TF-IDF on the profile's papers themselves.
+Pure: weighted terms in (the ranker's own, from ranking/interests.py), the terms a reader
+sees out. The ranker keeps every term; this only decides what is worth showing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 # Words of 3+ letters (digits allowed after the first), so "x", "2024" and "a1" drop out.
 _WORD = re.compile(r"(?u)\b[^\W\d_][\w-]{2,}\b")
@@ -30,16 +27,6 @@ STOP_WORDS = ENGLISH_STOP_WORDS | BOILERPLATE
 NOT_PLURAL = frozenset(
     "alias atlas bias canvas chaos cosmos ethos gas lens news pathos series species".split()  # noqa: SIM905
 )
-# Papers closer than this (cosine distance, average linkage) share an interest.
-INTEREST_DISTANCE = 0.92
-
-
-@dataclass(frozen=True)
-class Interest:
-    """A group of a profile's papers (indices into the texts) and its heaviest terms."""
-
-    members: list[int]
-    terms: list[tuple[str, float]]
 
 
 def singular(word: str, known: set[str] | frozenset[str] = frozenset()) -> str:
@@ -56,61 +43,33 @@ def singular(word: str, known: set[str] | frozenset[str] = frozenset()) -> str:
     return word[:-1]
 
 
-def words(text: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """The lower-case, singular, non-stop words of a text."""
-    found = (singular(word, known) for word in _WORD.findall(text.lower()))
-    return [word for word in found if word not in STOP_WORDS]
+def readable(term: str, known: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """`reward models` -> `reward model`; None for a term that tells a reader nothing.
 
-
-def _top(rows: np.ndarray, terms: np.ndarray, k: int) -> list[tuple[str, float]]:
-    weights = rows.mean(axis=0)
-    # Ties broken by the term itself, so the chart is the same on every run.
-    order = sorted(range(len(terms)), key=lambda i: (-weights[i], terms[i]))[:k]
-    top = float(weights[order[0]]) if order else 0.0
-    if top <= 0:
-        return []
-    return [(str(terms[i]), round(float(weights[i]) / top, 4)) for i in order if weights[i] > 0]
-
-
-def _fit(texts: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    known = {word for text in texts for word in _WORD.findall(text.lower())}
-    vectorizer = TfidfVectorizer(analyzer=lambda text: words(text, known), sublinear_tf=True)
-    try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # no words left after stop words: nothing to show
+    A term is shown when it is a word (3+ letters, no number alone) and, for a phrase,
+    when some word of it is not a stop or boilerplate word.
+    """
+    parts = term.lower().split()
+    if not parts or not all(_WORD.fullmatch(part) for part in parts):
         return None
-    return matrix.toarray(), vectorizer.get_feature_names_out()
+    if all(part in STOP_WORDS for part in parts):
+        return None
+    folded = [singular(part, known) for part in parts]
+    if len(folded) == 1 and folded[0] in STOP_WORDS:
+        return None
+    return " ".join(folded)
 
 
-def profile_terms(texts: list[str], k: int) -> list[tuple[str, float]]:
-    """The `k` terms with the highest mean TF-IDF weight over `texts`, heaviest first, top 1.0."""
-    documents = [text for text in texts if text.strip()]
-    fitted = _fit(documents) if documents and k > 0 else None
-    return _top(*fitted, k) if fitted else []
-
-
-def interests(texts: list[str], k: int, max_groups: int = 5) -> list[Interest]:
-    """`texts` grouped by topic, biggest group first, each with its `k` heaviest terms."""
-    fitted = _fit(texts) if any(t.strip() for t in texts) and k > 0 else None
-    if fitted is None:
+def display_terms(weighted: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    """The `k` heaviest readable terms, forms of one word merged, heaviest first, top 1.0."""
+    known = {word for term, _ in weighted for word in term.lower().split()}
+    shown: dict[str, float] = {}
+    for term, weight in weighted:
+        label = readable(term, known)
+        if label is not None and weight > 0:
+            shown[label] = max(shown.get(label, 0.0), weight)
+    order = sorted(shown.items(), key=lambda item: (-item[1], item[0]))[:k]
+    if not order:
         return []
-    rows, terms = fitted
-    usable = [i for i in range(len(texts)) if rows[i].any()]
-    labels = [0] * len(usable)
-    if len(usable) > 1:
-        clustering = AgglomerativeClustering(
-            n_clusters=None,
-            metric="cosine",
-            linkage="average",
-            distance_threshold=INTEREST_DISTANCE,
-        ).fit(rows[usable])
-        if clustering.n_clusters_ > max_groups:
-            clustering = AgglomerativeClustering(
-                n_clusters=max_groups, metric="cosine", linkage="average"
-            ).fit(rows[usable])
-        labels = [int(label) for label in clustering.labels_]
-    groups: dict[int, list[int]] = {}
-    for index, label in zip(usable, labels, strict=True):
-        groups.setdefault(label, []).append(index)
-    ordered = sorted(groups.values(), key=lambda members: (-len(members), members[0]))
-    return [Interest(members, _top(rows[members], terms, k)) for members in ordered]
+    top = order[0][1]
+    return [(term, round(weight / top, 4)) for term, weight in order]

@@ -16,7 +16,9 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 from web_support import PAPERS, SECRET, T0, Clock, make_settings
 
+from jobs.text_model import current_text_model
 from recommender.config import Settings
+from recommender.ranking import Ranker
 from recommender.store.engine import Store
 from recommender.store.papers import save_papers
 from recommender.web.app import create_app
@@ -34,6 +36,13 @@ def seeded(store: Store) -> Store:
     with store.begin() as conn:
         save_papers(conn, PAPERS, T0 - timedelta(days=1))
     return store
+
+
+@pytest.fixture
+def modelled(seeded: Store) -> Store:
+    """The seeded store with the text model a digest run fits and stores."""
+    current_text_model(seeded, Ranker(), T0)
+    return seeded
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from web_support import T0, Clock, ServerThread, feedback_rows, loopback_socket, make_settings
 
+from jobs.text_model import current_text_model
 from recommender.identifiers import paper_key
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
+from recommender.ranking import Ranker
 from recommender.store.engine import Store
 from recommender.store.feedback import set_feedback
 from recommender.store.outbox import DigestItemRow, create_digest, mark_sent
@@ -37,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 DATA = Path(__file__).parent / "data" / "papers.jsonl"
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+SEED_PAPERS = Path(__file__).parents[1] / "fixtures" / "seed_papers.jsonl"
 
 pytestmark = pytest.mark.browser
 
@@ -72,8 +75,21 @@ def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store, LinkSigne
     signer = LinkSigner(["browser-test-secret"], timedelta(days=60))
     papers = load_papers()
     seed(store, papers, signer, base_url)
+    store_text_model(store)
     with ServerThread(create_app(settings, store, Clock(), signer=signer), sock):
         yield base_url, store, signer, papers
+
+
+def store_text_model(store: Store) -> None:
+    """The model a digest run would store, over these papers and the 78 seed papers."""
+    rows = [json.loads(line) for line in SEED_PAPERS.read_text(encoding="utf-8").splitlines()]
+    corpus = [
+        Paper(key=f"seed:{i}", title=row["title"], abstract=row["abstract"], sources=["seed"])
+        for i, row in enumerate(rows)
+    ]
+    with store.begin() as conn:
+        save_papers(conn, corpus, T0 - timedelta(days=20))
+    current_text_model(store, Ranker(), T0)
 
 
 def seed(store: Store, papers: list[Paper], signer: LinkSigner, base_url: str) -> None:

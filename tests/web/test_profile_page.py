@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
+from html import unescape
+from pathlib import Path
 
 from starlette.testclient import TestClient
 from web_support import (
@@ -17,14 +20,20 @@ from web_support import (
     state_rows,
 )
 
-from recommender.models import FeedbackKind, FeedbackOrigin
+from jobs.text_model import current_text_model
+from recommender.models import FeedbackKind, FeedbackOrigin, Paper
+from recommender.ranking import Ranker
+from recommender.ranking.interests import interest_groups
 from recommender.store.engine import Store
+from recommender.store.papers import save_papers
 from recommender.web.profile_page import describe_schedule, next_digest_time
 from recommender.web.tokens import LinkSigner
 
+SEED_PAPERS = Path(__file__).parent.parent / "fixtures" / "seed_papers.jsonl"
+
 
 def test_profile_shows_likes_dislikes_terms_and_schedule(
-    client: TestClient, seeded: Store, signer: LinkSigner
+    client: TestClient, modelled: Store, signer: LinkSigner
 ) -> None:
     client.post(path(signer, "relevant", "alice", LIKED))
     client.post(path(signer, "not-relevant", "alice", OTHER))
@@ -128,3 +137,38 @@ def test_schedule_words_and_next_digest() -> None:
     friday_evening = datetime.fromisoformat("2026-09-04T18:00:00+00:00")
     monday = next_digest_time("0 7 * * mon-fri", "Europe/Berlin", friday_evening)
     assert monday is not None and monday.isoformat() == "2026-09-07T07:00:00+02:00"
+
+
+def test_before_any_digest_run_the_page_says_when_interests_appear(
+    client: TestClient, seeded: Store, signer: LinkSigner
+) -> None:
+    client.post(path(signer, "relevant", "alice", LIKED))
+    html = client.get(path(signer, "profile", "alice", None)).text
+    assert "Your interests appear here after the next digest run" in html
+    assert "of the top term" not in html
+
+
+def test_the_interests_shown_are_the_rankers_own(
+    client: TestClient, seeded: Store, signer: LinkSigner
+) -> None:
+    """Same groups as the ranker's interest rule on the stored model, not a clustering of its own."""
+    rows = [json.loads(line) for line in SEED_PAPERS.read_text(encoding="utf-8").splitlines()]
+    extra = [
+        Paper(key=f"seed:{i}", title=row["title"], abstract=row["abstract"], sources=["test"])
+        for i, row in enumerate(rows)
+    ]
+    with seeded.begin() as conn:
+        save_papers(conn, extra, T0)
+    fitted = current_text_model(seeded, Ranker(), T0)
+    liked = [paper.key for paper in extra[:12]]
+    for key in liked:
+        client.post(path(signer, "relevant", "alice", key))
+    html = client.get(path(signer, "profile", "alice", None)).text
+    shown = [unescape(label) for label in re.findall(r"<h3>(\d+ papers? [^<]+)</h3>", html)]
+    texts = [paper.text for paper in extra[:12]]
+    groups = interest_groups(fitted, texts, Ranker().config.interest_min_share, 48)
+    sizes = [len(group.members) for group in groups][:4]
+    rest = len(texts) - sum(sizes)
+    expected = sizes + ([rest] if rest else [])
+    assert [int(label.split()[0]) for label in shown] == expected
+    assert sum(expected) == len(liked)

@@ -1,42 +1,48 @@
-"""profile_terms and interests: the words and groups the profile chart shows."""
+"""display_terms: the ranker's weighted terms as the profile chart shows them."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from recommender.web.profile_terms import interests, profile_terms, singular, words
+from recommender.web.profile_terms import display_terms, readable, singular
 
-LIKED = [
-    "Reward models in RLHF are inconsistent. We measure reward consistency on contrast pairs.",
-    "Overoptimization in RLHF: the SFT loss is an adversarial regularizer of the reward model.",
-    "Direct preference optimization without a reward model aligns language models.",
+RANKER_TERMS = [
+    ("reward", 0.9),
+    ("the", 0.8),
+    ("models", 0.7),
+    ("rewards", 0.6),
+    ("2024", 0.5),
+    ("propose", 0.45),
+    ("rlhf", 0.4),
+    ("a1", 0.35),
+    ("reward models", 0.3),
+    ("of the", 0.25),
 ]
-DATA = Path(__file__).parent / "data" / "papers.jsonl"
 
 
-def real_texts() -> list[str]:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
-    return [f"{row['title']}. {row['abstract']}" for row in rows]
-
-
-def test_the_shared_theme_weighs_most_and_the_top_is_one() -> None:
-    terms = profile_terms(LIKED, 5)
-    assert terms[0] == ("reward", 1.0)
-    assert len(terms) == 5
-    weights = [weight for _, weight in terms]
-    assert weights == sorted(weights, reverse=True)
-    assert all(0 < weight <= 1 for weight in weights)
-
-
-def test_stop_words_boilerplate_numbers_and_short_tokens_are_left_out() -> None:
-    text = "The 2024 x y a1 results of the the the: we propose a novel method using models"
-    terms = dict(profile_terms([*LIKED, text], 50))
-    for word in ("the", "of", "2024", "x", "a1", "is", "an", "propose", "novel", "using", "model"):
+def test_boilerplate_numbers_and_short_tokens_are_left_out_and_the_top_is_one() -> None:
+    shown = display_terms(RANKER_TERMS, 10)
+    terms = dict(shown)
+    for word in ("the", "2024", "a1", "propose", "model", "models", "of the"):
         assert word not in terms
-    assert "rlhf" in terms
+    assert shown[0] == ("reward", 1.0)
+    assert terms["rlhf"] == round(0.4 / 0.9, 4)
+    weights = [weight for _, weight in shown]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_forms_of_one_word_are_shown_once_with_the_heavier_weight() -> None:
+    shown = display_terms(RANKER_TERMS, 10)
+    assert [term for term, _ in shown].count("reward") == 1
+    assert ("reward model", round(0.3 / 0.9, 4)) in shown  # a phrase keeps its words
+
+
+def test_k_caps_the_list_and_nothing_readable_gives_an_empty_list() -> None:
+    assert len(display_terms(RANKER_TERMS, 2)) == 2
+    assert display_terms([], 5) == []
+    assert display_terms([("the", 1.0), ("2024", 0.5)], 5) == []
+    assert display_terms(RANKER_TERMS, 0) == []
+    assert readable("of the") is None and readable("x") is None
 
 
 @pytest.mark.parametrize(
@@ -57,38 +63,3 @@ def test_stop_words_boilerplate_numbers_and_short_tokens_are_left_out() -> None:
 )
 def test_plurals_fold_without_making_non_words(word: str, known: set[str], expected: str) -> None:
     assert singular(word, known) == expected
-
-
-def test_words_fold_plurals_so_one_term_is_not_shown_twice() -> None:
-    assert words("Reward models and a reward model") == ["reward", "reward"]
-
-
-def test_the_result_does_not_depend_on_the_order_of_the_papers() -> None:
-    assert profile_terms(LIKED, 8) == profile_terms(list(reversed(LIKED)), 8)
-
-
-def test_nothing_to_show_gives_an_empty_list() -> None:
-    assert profile_terms([], 5) == []
-    assert profile_terms(["", "   "], 5) == []
-    assert profile_terms(["the and of"], 5) == []
-    assert profile_terms(LIKED, 0) == []
-    assert interests([], 5) == []
-    assert interests(["the and of", ""], 5) == []
-
-
-def test_real_papers_fall_into_their_two_topics() -> None:
-    texts = real_texts()
-    rlhf = [0, 1, 2, 3]  # reward models and overoptimization in RLHF
-    rag = [4, 5]  # chunk and KV caches for retrieval-augmented generation
-    found = interests([texts[i] for i in rlhf + rag], 5)
-    assert [group.members for group in found] == [[0, 1, 2, 3], [4, 5]]
-    assert found[0].terms[0] == ("reward", 1.0)
-    assert "cache" in dict(found[1].terms)
-
-
-def test_one_paper_is_one_interest_and_groups_are_capped() -> None:
-    assert [g.members for g in interests(LIKED[:1], 3)] == [[0]]
-    texts = real_texts()
-    capped = interests(texts, 3, max_groups=2)
-    assert len(capped) == 2
-    assert sorted(i for group in capped for i in group.members) == list(range(len(texts)))

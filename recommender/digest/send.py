@@ -14,7 +14,7 @@ from types import TracebackType
 from aiosmtplib import SMTP, SMTPException, SMTPRecipientRefused, SMTPResponseException
 
 from recommender.config import MailSettings, is_loopback
-from recommender.digest.smtp_errors import mail_error
+from recommender.digest.smtp_errors import mail_error, tls_hint
 from recommender.errors import MailError, MailPermanent
 
 _TRANSACTION = ("MAIL FROM", "RCPT TO", "DATA")
@@ -107,6 +107,7 @@ class SmtpSender:
                     stage=self._stage,
                     recipients=to_addrs,
                     deadline=self._settings.timeout_seconds,
+                    host=self._settings.host,
                 ) from exc
             except BaseException:
                 self._drop()  # cancelled or a bug: the protocol state is unknown
@@ -171,8 +172,12 @@ class SmtpSender:
             if not smtp.supports_extension("starttls"):
                 raise MailError(
                     f"{self._where} does not offer STARTTLS",
-                    "Papersift never sends mail or a password unencrypted. Check mail.host and "
-                    "mail.port (587 usually offers STARTTLS), or use security = 'tls' (port 465)",
+                    tls_hint(
+                        "Papersift never sends mail or a password unencrypted. Check mail.host "
+                        "and mail.port (587 usually offers STARTTLS), or use security = 'tls' "
+                        "(port 465)",
+                        settings.host,
+                    ),
                 )
             await smtp.starttls()
             self._transport = smtp.transport

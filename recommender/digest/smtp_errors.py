@@ -22,6 +22,7 @@ from aiosmtplib import (
     SMTPSenderRefused,
 )
 
+from recommender.config import is_loopback
 from recommender.errors import MailAuthError, MailError, MailPermanent, MailTemporary
 
 RETRY_HINT = "The digest stays in the outbox and is sent again on the next run"
@@ -30,10 +31,17 @@ TLS_HINT = (
     "Check that mail.host is the name on the server's certificate and that mail.security and "
     "mail.port match the server (starttls: usually 587, tls: usually 465)"
 )
+# A relay on this machine (postfix, a test server) often has no TLS at all: say how to talk to it.
+LOOPBACK_TLS_HINT = 'For a local relay on this machine that has no TLS, set mail.security = "none"'
 DUPLICATE_HINT = (
     "The server may have accepted it before the connection broke; the retry on the next run "
     "may deliver it twice"
 )
+
+
+def tls_hint(hint: str, host: str) -> str:
+    """`hint`, plus the `security = "none"` advice when `host` is a loopback relay."""
+    return f"{hint}. {LOOPBACK_TLS_HINT}" if is_loopback(host) else hint
 
 
 def _reply(exc: SMTPResponseException) -> str:
@@ -63,20 +71,27 @@ def mail_error(
     stage: str,
     recipients: list[str],
     deadline: float | None = None,
+    host: str = "",
 ) -> MailError:
     """The MailError for `exc`, raised during `stage` ("connect", "AUTH", "DATA", ...)."""
     who = ", ".join(recipients)
     if (tls := _tls_failure(exc)) is not None:
         reason = getattr(tls, "verify_message", None) or tls.reason or str(tls)
-        return MailError(f"TLS with {where} failed: {reason}", TLS_HINT)
+        return MailError(f"TLS with {where} failed: {reason}", tls_hint(TLS_HINT, host))
     if isinstance(exc, SMTPRecipientRefused):
         return _refused(where, exc.recipient, exc)
     if isinstance(exc, SMTPResponseException):
         reply = _reply(exc)
         if exc.code < 500:
-            return MailTemporary(f"{where} answered {reply} during {stage} for {who}", RETRY_HINT)
+            hint = tls_hint(RETRY_HINT, host) if stage == "STARTTLS" else RETRY_HINT
+            return MailTemporary(f"{where} answered {reply} during {stage} for {who}", hint)
         if stage == "AUTH":
             return MailAuthError(f"{where} refused the login: {reply}", AUTH_HINT)
+        if stage == "STARTTLS":
+            return MailError(
+                f"{where} refused STARTTLS: {reply}",
+                tls_hint("Check mail.security and mail.port", host),
+            )
         if isinstance(exc, SMTPDataError) or (
             isinstance(exc, SMTPSenderRefused) and exc.code == 552
         ):

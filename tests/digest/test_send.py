@@ -18,6 +18,7 @@ from recommender.config import MailSettings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import render_digest
 from recommender.digest.send import SmtpSender
+from recommender.digest.smtp_errors import TLS_HINT, tls_hint
 from recommender.errors import MailAuthError, MailError, MailPermanent, MailTemporary
 
 FROM = "digest@papersift.example.org"
@@ -111,6 +112,8 @@ def test_starttls_not_offered_is_an_error_and_nothing_is_sent(
         asyncio.run(_send_all(sender, message, ["bob@example.org"]))
     assert type(caught.value) is MailError  # not temporary: retrying cannot help
     assert str(caught.value).startswith(f"127.0.0.1:{smtp_server.port} does not offer STARTTLS.")
+    # A loopback relay without TLS is common: the advice names the setting for it.
+    assert 'set mail.security = "none"' in str(caught.value)
     assert [c.verb for c in smtp_server.commands] == ["EHLO"]
     assert smtp_server.messages == [] and PASSWORD.encode() not in smtp_server.plaintext
 
@@ -354,3 +357,9 @@ def test_refuses_plaintext_auth_and_plaintext_to_remote_hosts() -> None:
         SmtpSender(remote, None)
     with pytest.raises(ValueError, match=r"needs mail\.host"):
         SmtpSender(MailSettings(), None)
+
+
+def test_tls_advice_names_security_none_only_for_a_loopback_host() -> None:
+    assert 'security = "none"' in tls_hint(TLS_HINT, "localhost")
+    assert 'security = "none"' in tls_hint(TLS_HINT, "::1")
+    assert tls_hint(TLS_HINT, "smtp.example.org") == TLS_HINT  # plain text only on loopback

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
-from jobs.cli_app import ConfigOption, command, config_app, out, table
+from jobs.cli_app import ConfigOption, command, config_app, err, out, table
 from jobs.context import config_path_from, open_settings
 from recommender.config import Settings
 
@@ -22,6 +23,19 @@ def mail_transport(settings: Settings) -> str:
         return f"outbox folder {settings.outbox_dir} (no SMTP host set)"
     auth = f", user {mail.username}, password ***" if mail.username else ", no login"
     return f"SMTP {mail.host}:{mail.effective_port} ({mail.security}{auth})"
+
+
+def base_url_warning(settings: Settings) -> str | None:
+    """What a non-https [web] base_url costs: RFC 8058 one-click unsubscribe needs https."""
+    url = settings.web.base_url
+    if urlsplit(url).scheme.lower() == "https":
+        return None
+    return (
+        f"{settings.source}: web.base_url is {url}, not https: digests go out without the "
+        "List-Unsubscribe-Post header, so mail clients show no one-click unsubscribe button "
+        "(the unsubscribe link in the digest still works). Set [web] base_url to the https "
+        "address of your reverse proxy"
+    )
 
 
 @command("check", parent=config_app)
@@ -45,6 +59,9 @@ def config_check(config: ConfigOption = None) -> None:
         ["links", settings.web.base_url],
     ]
     out.print(table("Configuration", ["what", "value"], rows))
+    # A warning, not an error: plain http works on a laptop or a LAN, it only loses the header.
+    if (warning := base_url_warning(settings)) is not None:
+        err.print(f"Warning: {warning}.", markup=False)
 
 
 @command("show", parent=config_app)

@@ -82,6 +82,23 @@ def test_config_check_summarises_and_masks_secrets(cli: Cli, tmp_path: Path) -> 
     assert json.loads(shown.stdout)["mail"]["password_env"] == "SMTP_PW"
 
 
+def test_config_check_warns_but_passes_when_base_url_is_not_https(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    users = '[[users]]\nid = "alice"\nemail = "alice@example.org"\n'
+    path.write_text('[web]\nbase_url = "http://papers.example.org"\n' + users)
+    result = cli("config", "check", "--config", str(path))
+    assert result.exit_code == 0
+    warning = " ".join(result.stderr.split())
+    assert warning.startswith(
+        f"Warning: {path}: web.base_url is http://papers.example.org, not https: digests go out "
+        "without the List-Unsubscribe-Post header, so mail clients show no one-click "
+        "unsubscribe button"
+    )
+    path.write_text('[web]\nbase_url = "https://papers.example.org"\n' + users)
+    quiet = cli("config", "check", "--config", str(path))
+    assert quiet.exit_code == 0 and "Warning" not in quiet.stderr
+
+
 def test_config_check_reports_every_problem_with_exit_2(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[mail]\nhots = "x"\n\n[[users]]\nid = "a b"\nemail = "x@y"\n')

@@ -61,6 +61,7 @@ class DeliveryReport:
 
     outcomes: list[DigestOutcome] = field(default_factory=list)
     stopped: str = ""
+    stopped_what: str = ""  # `stopped` without its advice, short enough for a summary line
 
     def count(self, status: DeliveryStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -166,6 +167,8 @@ async def send_pending(
                 # Not this digest's fault (login, TLS, sender address, the server is down):
                 # stop, and leave every digest as it was for the next run.
                 report.stopped = str(exc)
+                cause = exc.error if isinstance(exc, _ServerUnavailable) else exc
+                report.stopped_what = cause.what.rstrip(".")
                 report.outcomes.extend(
                     DigestOutcome(
                         d.id, d.user_id, d.recipient, DeliveryStatus.SKIPPED, error=str(exc)

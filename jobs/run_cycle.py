@@ -10,6 +10,7 @@ half-way is found 'running' by the next one, closed as 'interrupted' and complet
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from jobs import refresh_feeds
 from jobs.alerts import HEALTH_KEY, Health, find_problems, load_health, queue_alert
 from jobs.compose import ComposeReport, compose
 from jobs.crashpoints import crash_point
-from jobs.deliver import DeliveryReport, deliver
+from jobs.deliver import DeliveryReport, DigestOutcome, deliver
 from jobs.library import sync_config_likes
 from jobs.outcomes import DeliveryStatus, UserStatus
 from jobs.refresh_feeds import RefreshReport
@@ -31,6 +32,7 @@ from recommender.store.cycles import (
     start_cycle,
 )
 from recommender.store.engine import Store
+from recommender.store.health import ADMIN_ID
 from recommender.store.locks import LeaseKeeper, hold_lock, process_holder
 
 CYCLE_LOCK = "cycle"
@@ -64,16 +66,74 @@ class CycleReport:
             or self.delivery.stopped
         )
 
+    def composed_ids(self) -> list[int]:
+        """The digests this cycle composed (admin alerts are not digests)."""
+        return [o.digest_id for o in self.compose.outcomes if o.digest_id is not None]
+
+    def digest_state(self, digest_id: int) -> str:
+        """Where a digest of this cycle ended: one word of DIGEST_STATES."""
+        return _state(self._last_outcomes().get(digest_id))
+
+    def earlier_outcomes(self) -> list[DigestOutcome]:
+        """What was done with digests of earlier cycles (admin alerts left out)."""
+        composed = set(self.composed_ids())
+        return [
+            o
+            for o in self._last_outcomes().values()
+            if o.digest_id not in composed and o.user_id != ADMIN_ID
+        ]
+
+    def alert_outcomes(self) -> list[DigestOutcome]:
+        """What was done with admin alerts, this cycle's and earlier ones."""
+        return [o for o in self._last_outcomes().values() if o.user_id == ADMIN_ID]
+
+    def _last_outcomes(self) -> dict[int, DigestOutcome]:
+        return {o.digest_id: o for o in self.delivery.outcomes}
+
     def summary(self) -> str:
-        """One line for logs."""
-        sent = self.delivery.count(DeliveryStatus.SENT) + self.delivery.count(
-            DeliveryStatus.WRITTEN
-        )
-        return (
+        """One line for logs and `status`: each digest of this cycle counted in one state."""
+        states = Counter(self.digest_state(d) for d in self.composed_ids())
+        parts = [f"{states[s]} {s}" for s in DIGEST_STATES if states[s] or s in ALWAYS_SHOWN]
+        if states[WAITING] and self.delivery.stopped_what:
+            parts[-1] += f" (sending stopped: {self.delivery.stopped_what})"
+        line = (
             f"cycle {self.cycle_id}: {self.refresh.new_papers} new papers, "
-            f"{sent} digests delivered, {self.delivery.count(DeliveryStatus.RETRY)} to retry, "
-            f"{self.delivery.count(DeliveryStatus.FAILED)} failed"
+            f"{_plural(sum(states.values()), 'digest')}: {', '.join(parts)}"
         )
+        earlier = Counter(_state(o) for o in self.earlier_outcomes())
+        if earlier:
+            done = ", ".join(f"{earlier[s]} {s}" for s in DIGEST_STATES if earlier[s])
+            line += f"; from earlier cycles: {done}"
+        alerts = Counter(_state(o) for o in self.alert_outcomes())
+        if self.alert_id is not None and self.alert_id not in self._last_outcomes():
+            alerts[WAITING] += 1
+        if alerts:
+            done = ", ".join(f"{alerts[s]} {s}" for s in DIGEST_STATES if alerts[s])
+            line += f"; admin alerts: {done}"
+        return line
+
+
+WAITING = "waiting"  # not tried: sending stopped (TLS, login, server down); sent on a later run
+# Every digest of a cycle ends in exactly one of these, so the counts add up to those composed.
+DIGEST_STATES = ("delivered", "to retry", "failed", WAITING, "cancelled")
+ALWAYS_SHOWN = frozenset({"delivered", "to retry", "failed"})
+_STATE_OF = {
+    DeliveryStatus.SENT: "delivered",
+    DeliveryStatus.WRITTEN: "delivered",
+    DeliveryStatus.RETRY: "to retry",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.SKIPPED: WAITING,
+    DeliveryStatus.CANCELLED: "cancelled",
+}
+
+
+def _state(outcome: DigestOutcome | None) -> str:
+    # No outcome at all: sending had stopped before this digest was composed.
+    return WAITING if outcome is None else _STATE_OF[outcome.status]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def holder_name() -> str:
@@ -84,6 +144,7 @@ def holder_name() -> str:
 def _merge(report: DeliveryReport, later: DeliveryReport) -> None:
     report.outcomes.extend(later.outcomes)
     report.stopped = report.stopped or later.stopped
+    report.stopped_what = report.stopped_what or later.stopped_what
 
 
 def run(

@@ -54,19 +54,26 @@ def run(
     for outcome in report.compose.outcomes:
         delivery = delivered.get(outcome.digest_id) if outcome.digest_id is not None else None
         where = delivery.destination if delivery else ""
-        state = delivery.status if delivery else outcome.status
+        state: str = outcome.status
+        if outcome.digest_id is not None:
+            state = report.digest_state(outcome.digest_id)
         best = f"{outcome.best_score:.0%}" if outcome.best_score is not None else "-"
         rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
     columns = ["user", "candidates scored", "papers sent", "best score", "status", "digest went to"]
     out.print(table("Digests", columns, rows))
-    composed = {c.digest_id for c in report.compose.outcomes} | {report.alert_id}
-    earlier = [
-        o for o in report.delivery.outcomes if o.digest_id not in composed and o.status.delivered
+    # Admin alerts are not digests: they are counted apart from them.
+    earlier = [o for o in report.earlier_outcomes() if o.status.delivered]
+    alerts = [
+        o for o in report.alert_outcomes() if o.status.delivered and o.digest_id != report.alert_id
     ]
     if report.alert_id is not None:
         out.print(f"Queued an alert for the admin ({settings.admin.email}) about new problems.")
     if earlier:
         out.print(f"Also delivered {len(earlier)} digest(s) left from an earlier cycle.")
+    if alerts:
+        out.print(f"Also delivered {len(alerts)} admin alert(s) left from an earlier cycle.")
+    line = report.summary()
+    out.print(line[:1].upper() + line[1:] + ".", markup=False)
     if report.interrupted:
         cycles = ", ".join(str(cycle_id) for cycle_id in report.interrupted)
         taken = f" (its process {report.taken_from} is gone)" if report.taken_from else ""

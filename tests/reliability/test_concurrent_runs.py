@@ -75,4 +75,4 @@ def test_with_wait_the_second_run_follows_and_sends_nothing_more(
     # The later run read its clock while the earlier cycle ran: it waited for the lock.
     assert later.started_at < earlier.finished_at
     assert later.holder != earlier.holder
-    assert "0 digests delivered" in later.report["summary"]
+    assert "0 digests: 0 delivered, 0 to retry, 0 failed" in later.report["summary"]

@@ -14,6 +14,7 @@ from recommender.config import Settings, UserSettings
 from recommender.digest.reasons import readable_reasons
 from recommender.models import ScoredPaper
 from recommender.ranking import Ranker
+from recommender.ranking.score import score_for
 from recommender.store.engine import Store
 from recommender.store.papers import StoredPaper
 
@@ -38,6 +39,10 @@ def rank_users(
     titles = {key: paper.title for key, paper in by_key.items()}
     results = {}
     for item in inputs:
-        picks = [s for s in ranked.get(item.user.id, []) if s.score >= item.user.threshold]
+        # `threshold` is a closeness r (0: a random new paper, 1: the typical liked paper);
+        # 0 keeps every paper, as before.
+        threshold = item.user.threshold
+        floor = score_for(threshold) if threshold > 0 else 0.0
+        picks = [s for s in ranked.get(item.user.id, []) if s.score >= floor]
         results[item.user.id] = readable_reasons(picks[: item.user.max_papers], titles)
     return inputs, results, by_key

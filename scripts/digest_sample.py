@@ -1,7 +1,8 @@
 """A fixed sample digest for the docs: the golden-file test and the screenshot script use it.
 
 Titles, abstracts, authors, arXiv ids and the DOI are real (abstracts from the seed papers in
-/work/shared/data/seed-papers). Dates, feeds, scores, reasons and links are made up for the sample.
+/work/shared/data/seed-papers). Dates, feeds, reasons and links are made up for the sample; the
+scores are those of a real run of the demo config. docs/digest-sample.* come from a real run.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ _PAPERS = [
 # (score, reasons) per paper, in the order above: best first, as the ranker returns them.
 _SCORES: list[tuple[float, list[Reason]]] = [
     (
-        0.87,
+        0.37,
         [
             Reason(
                 kind="nearest_liked",
@@ -237,7 +238,7 @@ _SCORES: list[tuple[float, list[Reason]]] = [
         ],
     ),
     (
-        0.74,
+        0.28,
         [
             Reason(
                 kind="nearest_liked",
@@ -249,7 +250,7 @@ _SCORES: list[tuple[float, list[Reason]]] = [
         ],
     ),
     (
-        0.69,
+        0.25,
         [
             Reason(
                 kind="nearest_liked",
@@ -260,7 +261,7 @@ _SCORES: list[tuple[float, list[Reason]]] = [
         ],
     ),
     (
-        0.58,
+        0.23,
         [
             Reason(
                 kind="keyword",
@@ -271,7 +272,7 @@ _SCORES: list[tuple[float, list[Reason]]] = [
         ],
     ),
     (
-        0.41,
+        0.21,
         [
             Reason(
                 kind="nearest_liked",

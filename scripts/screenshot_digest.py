@@ -1,4 +1,7 @@
-"""Render the sample digest to docs/digest-sample.html and screenshot it with headless Chromium.
+"""Run the demo config once and screenshot Alice's digest: docs/digest-sample.html and .png.
+
+The sample is what `papersift run` on the bundled config really writes to the outbox (real
+feeds, real ranking), so it sets true expectations; nothing in it is made up.
 
 Usage: .venv/bin/python scripts/screenshot_digest.py [--out-dir docs] [--width 800] [--height 1600]
 Needs Debian's chromium (`apt-get install -y chromium`; fonts-noto-cjk for CJK titles).
@@ -7,15 +10,13 @@ Needs Debian's chromium (`apt-get install -y chromium`; fonts-noto-cjk for CJK t
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-from digest_sample import sample_context
-
-from recommender.digest.render import render_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -53,6 +54,19 @@ def screenshot(chromium: str, html: Path, png: Path, width: int, height: int) ->
         raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr.strip()}")
 
 
+def demo_digest_html(user: str = "alice") -> str:
+    """The HTML of `user`'s digest from one real `papersift run` of the demo config."""
+    papersift = Path(sys.executable).with_name("papersift")
+    env = {k: v for k, v in os.environ.items() if k != "PAPERSIFT_CONFIG"}
+    with tempfile.TemporaryDirectory(prefix="papersift-demo-") as folder:
+        command = [str(papersift), "run"]
+        subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=300, check=False)
+        found = sorted(glob.glob(f"{folder}/papersift-data/outbox/*-{user}-*.html"))
+        if not found:
+            raise RuntimeError(f"the demo run wrote no digest for {user} in {folder}")
+        return Path(found[0]).read_text(encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the sample HTML and its screenshot; exit 1 when Chromium is missing or fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     html_path = args.out_dir / "digest-sample.html"
     png_path = args.out_dir / "digest-sample.png"
-    html_path.write_text(render_digest(sample_context()).html, encoding="utf-8")
+    html_path.write_text(demo_digest_html(), encoding="utf-8")
     print(f"wrote {html_path}")
 
     chromium = find_chromium()

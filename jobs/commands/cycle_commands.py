@@ -15,6 +15,7 @@ from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
 from jobs.picks import rank_users
+from recommender.digest.view import closeness, closeness_band
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
 
@@ -57,9 +58,12 @@ def run(
         state: str = outcome.status
         if outcome.digest_id is not None:
             state = report.digest_state(outcome.digest_id)
-        best = f"{outcome.best_score:.0%}" if outcome.best_score is not None else "-"
+        best = "-"
+        if outcome.best_score is not None:  # the digest's words and the threshold's scale
+            r = closeness(outcome.best_score)
+            best = f"{closeness_band(r)} ({r:.2f})"
         rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
-    columns = ["user", "candidates scored", "papers sent", "best score", "status", "digest went to"]
+    columns = ["user", "candidates scored", "papers sent", "best match", "status", "digest went to"]
     out.print(table("Digests", columns, rows))
     # Admin alerts are not digests: they are counted apart from them.
     earlier = [o for o in report.earlier_outcomes() if o.status.delivered]

@@ -141,7 +141,7 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         ["categories", ", ".join(account.categories) or "all"],
         [
             "digest",
-            f"{account.max_papers} papers at most, score >= {account.threshold:.0%}, "
+            f"{account.max_papers} papers at most, closeness >= {account.threshold:g}, "
             f"cron '{account.schedule}' {account.timezone}",
         ],
     ]

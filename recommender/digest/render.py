@@ -67,7 +67,8 @@ class PaperView:
     url: str | None
     authors: str
     meta: str
-    percent: int
+    band: str  # closeness in words: "Related"
+    fill: int  # 0..100, how full the closeness bar is
     bar: str
     reasons: list[str]
     abstract: str
@@ -80,17 +81,23 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def scope_phrase(considered: int, feed_names: list[str]) -> str:
-    """`412 new papers in feeds A, B`: what the ranker looked at."""
-    phrase = _plural(considered, "new paper")
-    if feed_names:
-        phrase += f" in {'feed' if len(feed_names) == 1 else 'feeds'} {', '.join(feed_names)}"
-    return phrase
+def digest_feeds(entries: list[DigestEntry], feed_names: list[str]) -> list[str]:
+    """The followed feeds (in `feed_names` order) that brought a paper of this digest."""
+    brought = {source for entry in entries for source in entry.paper.sources}
+    return [name for name in feed_names if name in brought]
+
+
+def scope_phrase(considered: int) -> str:
+    """`412 new papers`: what the ranker looked at."""
+    return _plural(considered, "new paper")
 
 
 def summary_line(picked: int, considered: int, feed_names: list[str]) -> str:
-    """`7 papers picked from 412 new papers in feeds A, B`."""
-    return f"{_plural(picked, 'paper')} picked from {scope_phrase(considered, feed_names)}"
+    """`7 papers from feeds A, B, picked from 412 new papers` (A, B: feeds of these papers)."""
+    phrase = _plural(picked, "paper")
+    if feed_names:
+        phrase += f" from {'feed' if len(feed_names) == 1 else 'feeds'} {', '.join(feed_names)},"
+    return f"{phrase} picked from {scope_phrase(considered)}"
 
 
 def subject_line(context: DigestContext) -> str:
@@ -108,15 +115,17 @@ def paper_view(number: int, entry: DigestEntry) -> PaperView:
     meta = " · ".join(
         part for part in (", ".join(paper.sources), view.format_date(when) if when else "") if part
     )
-    percent = view.score_percent(entry.scored.score)
+    closeness = view.closeness(entry.scored.score)
+    fill = view.closeness_fill(closeness)
     return PaperView(
         number=number,
         title=" ".join(paper.title.split()),
         url=view.abstract_url(paper),
         authors=view.shorten_authors(paper.authors),
         meta=meta,
-        percent=percent,
-        bar=view.score_bar(percent),
+        band=view.closeness_band(closeness),
+        fill=fill,
+        bar=view.score_bar(fill),
         reasons=[" ".join(r.text.split()) for r in entry.scored.reasons if r.text.strip()],
         abstract=view.shorten_words(paper.abstract),
         pdf_url=view.safe_url(paper.links.get("pdf")),
@@ -149,17 +158,22 @@ def _environment() -> jinja2.Environment:
 def render_digest(context: DigestContext) -> RenderedDigest:
     """Render `context` to a subject, a plain-text part and an HTML part."""
     papers = [paper_view(number, entry) for number, entry in enumerate(context.entries, 1)]
+    # Only the feeds that brought a paper here: a failed or empty feed is not news.
+    feeds = digest_feeds(context.entries, context.feed_names)
     values = {
         "subject": subject_line(context),
         "day": view.format_day(context.day),
         "greeting": f"Hi {name}," if (name := " ".join(context.user_name.split())) else "Hi,",
         "user_email": context.user_email,
-        "summary": summary_line(len(papers), context.considered, context.feed_names),
-        "scope": scope_phrase(context.considered, context.feed_names),
+        "summary": summary_line(len(papers), context.considered, feeds),
+        "scope": scope_phrase(context.considered),
         "picked": _plural(len(papers), "paper"),
         "new_papers": _plural(context.considered, "new paper"),
-        "feed_word": "feed" if len(context.feed_names) == 1 else "feeds",
-        "feed_names": list(context.feed_names),
+        "feed_word": "feed" if len(feeds) == 1 else "feeds",
+        "feed_names": feeds,
+        # The inbox preview: the best paper's title says more than any count.
+        "preheader": papers[0].title if papers else "Nothing today above your threshold.",
+        "legend": view.CLOSENESS_LEGEND,
         "papers": papers,
         "empty_note": context.empty_note,
         "profile_url": view.require_url(context.profile_url, "profile_url"),

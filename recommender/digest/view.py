@@ -1,4 +1,4 @@
-"""What a reader sees of one paper: shortened authors and abstract, a readable score, safe links.
+"""What a reader sees of one paper: shortened authors and abstract, its closeness, safe links.
 
 Pure functions of the data, shared by the HTML and the plain-text templates.
 """
@@ -12,12 +12,25 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from recommender.models import Paper
+from recommender.ranking.score import closeness_for
 
 AUTHORS_SHOWN = 3
 ABSTRACT_WORDS = 60
 # Scripts written without spaces (Chinese, Japanese) make one huge "word"; cap characters too.
 ABSTRACT_CHARS = 480
 BAR_CELLS = 10
+# (lowest r, words), closest first. r = 1: as close as the typical liked paper; 0: random.
+CLOSENESS_BANDS = (
+    (1.0, "Very close"),
+    (0.5, "Close"),
+    (0.2, "Related"),
+    (-math.inf, "Loosely related"),
+)
+# Said once per digest, so every bar reads the same for every user.
+CLOSENESS_LEGEND = (
+    "The bar shows how close a paper is to the papers you liked: empty is no closer than a "
+    "random new paper, full is as close as your typical liked paper."
+)
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -87,16 +100,30 @@ def abstract_url(paper: Paper) -> str | None:
     return None
 
 
-def score_percent(score: float) -> int:
-    """The score as a whole percent in 0..100 (NaN reads as 0)."""
+def closeness(score: float) -> float:
+    """r, the closeness of a paper to the user's likes, from its stored score (NaN reads as 0).
+
+    0 is a random new paper, 1 the user's typical liked paper: relative to each user's own
+    likes, so it means the same for every user (recommender/ranking/score.py).
+    """
     if math.isnan(score):
-        return 0
-    return max(0, min(100, round(score * 100)))
+        return 0.0
+    return max(closeness_for(score), 0.0)
 
 
-def score_bar(percent: int, cells: int = BAR_CELLS) -> str:
+def closeness_band(r: float) -> str:
+    """The words a reader sees for r: how close to the papers they liked."""
+    return next(words for floor, words in CLOSENESS_BANDS if r >= floor)
+
+
+def closeness_fill(r: float) -> int:
+    """How full the bar is, 0..100: full at the typical liked paper (r = 1), empty at random."""
+    return max(0, min(100, round(r * 100)))
+
+
+def score_bar(fill: int, cells: int = BAR_CELLS) -> str:
     """A bar of block characters for the plain-text part, e.g. `████████░░`."""
-    filled = round(percent * cells / 100)
+    filled = round(fill * cells / 100)
     return "█" * filled + "░" * (cells - filled)
 
 

@@ -3,7 +3,8 @@
 For one user, each view's similarity is standardised against a fixed sample of the corpus (so
 0 = a random paper), the two are added (topic view weighted by `topic_weight`) into `fused`,
 and divided by the fused similarity of the user's own liked papers: r = 1 means "as close to
-this profile as the user's typical liked paper". The shown score is about 1 - exp(-r).
+this profile as the user's typical liked paper". The stored score is about 1 - exp(-r), which
+keeps the ranking's order; readers and the `threshold` setting see r itself (digest/view.py).
 """
 
 from __future__ import annotations
@@ -137,3 +138,8 @@ def closeness_for(score: float) -> float:
         return -np.inf
     soft = -np.log1p(-min(score, 1.0 - 1e-15))
     return float(np.log(np.expm1(SHARPNESS * soft)) / SHARPNESS)
+
+
+def score_for(closeness: float) -> float:
+    """The shown score of one r (to_score for a single value)."""
+    return float(to_score(np.array([closeness]))[0])

@@ -206,7 +206,7 @@ def build_profile(
         next_text = f"{format_day(upcoming.date())}, {upcoming:%H:%M %Z}"
     limits = f"up to {user.max_papers} papers"
     if user.threshold > 0:
-        limits += f" scoring at least {user.threshold:.0%}"
+        limits += f" at least {user.threshold:g} close to your likes (1: your typical liked paper)"
     return ProfileView(
         name=user.name or user.id,
         email=user.email,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
@@ -17,6 +18,7 @@ from recommender.digest.render import (
     summary_line,
 )
 from recommender.models import Paper, Reason, ScoredPaper
+from recommender.ranking.score import score_for
 
 HOSTILE_TITLE = '<script>alert("x")</script> & <b>bold</b> $\\alpha$ < 1 中文 Ελληνικά العربية 🧪'
 HOSTILE_ABSTRACT = (
@@ -25,7 +27,7 @@ HOSTILE_ABSTRACT = (
 )
 HOSTILE_REASON = 'Close to "<i>Attention</i> & you", which you liked'
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "table", "tr", "td"}
-ALLOWED_TAGS |= {"p", "a", "span", "strong", "br"}
+ALLOWED_TAGS |= {"p", "a", "span", "strong", "br", "ul", "li"}
 
 
 class _Collector(HTMLParser):
@@ -136,10 +138,11 @@ def test_our_own_links_must_be_http() -> None:
 
 
 def test_plain_text_part_is_literal_and_wrapped() -> None:
-    text = render_digest(_context(_paper(), score=0.83)).text
+    text = render_digest(_context(_paper(), score=score_for(0.8))).text
     assert HOSTILE_TITLE in text.replace("\n   ", " ")
     assert "&lt;" not in text and "&amp;" not in text
-    assert "Match 83% ████████░░" in text
+    assert "████████░░ Close" in text
+    assert "   Why:\n     - " in text  # one Why, the reasons as a list
     assert "Zoë Ångström, 李小龙, Αλέξανδρος <Admin> et al." in text
     assert "Relevant:   https://ps.example.org/f/1?kind=relevant&t=abc" in text
     for line in text.splitlines():
@@ -149,16 +152,17 @@ def test_plain_text_part_is_literal_and_wrapped() -> None:
 def test_sample_digest_has_every_part() -> None:
     rendered = render_digest(sample_context())
     assert rendered.subject == "Papersift: 5 papers for Mon 3 Feb 2025"
-    header = "5 papers picked from 412 new papers in feeds arxiv-cs-cl, arxiv-cs-lg, hf-daily."
+    header = "5 papers from feeds arxiv-cs-cl, arxiv-cs-lg, hf-daily, picked from 412 new papers."
     assert header in rendered.text.replace("\n", " ")
     for part in (rendered.text, rendered.html):
         assert "Learning to Break the Loop" in part
         assert "Jin Xu, Xiaojiang Liu, Jianhao Yan et al." in part
         assert "https://arxiv.org/pdf/2206.02369" in part
-        assert "87%" in part
+        assert "Close" in part
         assert "Scaling Laws and Interpretability of Learning from Repeated" in part
         assert "Not for me" in part and "My profile" in part and "Unsubscribe" in part
-    assert 'width="87"' in rendered.html and "<script" not in rendered.html
+    assert rendered.html.count("<strong>Why</strong>") == 5 and "Why:" not in rendered.html
+    assert "<script" not in rendered.html
     assert "max-width:640px" in rendered.html
 
 
@@ -179,9 +183,23 @@ def test_context_rejects_contradictions() -> None:
 
 
 def test_summary_line_counts() -> None:
-    assert summary_line(1, 1, ["a"]) == "1 paper picked from 1 new paper in feed a"
-    assert summary_line(7, 412, ["a", "b"]) == "7 papers picked from 412 new papers in feeds a, b"
+    assert summary_line(1, 1, ["a"]) == "1 paper from feed a, picked from 1 new paper"
+    assert (
+        summary_line(7, 412, ["a", "b"]) == "7 papers from feeds a, b, picked from 412 new papers"
+    )
     assert summary_line(2, 9, []) == "2 papers picked from 9 new papers"
+
+
+def test_summary_and_preview_name_only_feeds_that_brought_papers() -> None:
+    context = _context(_paper())
+    followed = ["broken-feed", "arxiv-cs-<lg>", "empty-feed"]
+    rendered = render_digest(DigestContext(**{**context.__dict__, "feed_names": followed}))
+    for part in (rendered.text, rendered.html):
+        assert "broken-feed" not in part and "empty-feed" not in part
+    assert "1 paper from feed arxiv-cs-<lg>, picked from 1 new paper." in rendered.text
+    # The inbox preview (hidden preheader) is the top paper's title.
+    preheader = rendered.html.split('mso-hide:all;">', 1)[1].split("</div>", 1)[0]
+    assert html.unescape(preheader) == " ".join(HOSTILE_TITLE.split())
 
 
 def test_view_helpers() -> None:
@@ -192,12 +210,14 @@ def test_view_helpers() -> None:
     assert view.shorten_words("short text") == "short text"
     cjk = view.shorten_words("深" * 1000)
     assert cjk == "深" * view.ABSTRACT_CHARS + " …"
-    assert [view.score_percent(s) for s in (-1, 0.004, 0.5, 1.7, float("nan"))] == [
-        0,
-        0,
-        50,
-        100,
-        0,
+    assert [view.closeness_fill(r) for r in (-1, 0.004, 0.5, 1.7)] == [0, 0, 50, 100]
+    assert view.closeness(float("nan")) == 0 and view.closeness(0.0) == 0
+    assert abs(view.closeness(score_for(0.3)) - 0.3) < 1e-9
+    assert [view.closeness_band(r) for r in (1.2, 0.6, 0.25, 0.1)] == [
+        "Very close",
+        "Close",
+        "Related",
+        "Loosely related",
     ]
     assert view.score_bar(0) == "░" * 10 and view.score_bar(100) == "█" * 10
     assert view.format_day(date(2025, 2, 3)) == "Mon 3 Feb 2025"
@@ -207,7 +227,7 @@ def test_view_helpers() -> None:
 
 
 def test_score_bar_cells_at_the_ends() -> None:
-    for score, cells in ((0.0, ['width="100"']), (1.0, ['width="100"'])):
+    for score, cells in ((0.0, ['width="100"']), (score_for(1.0), ['width="100"'])):
         html = render_digest(_context(_paper(), score=score)).html
         assert all(cell in html for cell in cells)
     assert 'width="0"' not in render_digest(_context(_paper(), score=0.0)).html

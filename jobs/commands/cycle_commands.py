@@ -15,7 +15,7 @@ from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
 from jobs.picks import rank_users
-from recommender.digest.view import closeness, closeness_band
+from recommender.digest.view import match_words
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
 
@@ -59,9 +59,8 @@ def run(
         if outcome.digest_id is not None:
             state = report.digest_state(outcome.digest_id)
         best = "-"
-        if outcome.best_score is not None:  # the digest's words and the threshold's scale
-            r = closeness(outcome.best_score)
-            best = f"{closeness_band(r)} ({r:.2f})"
+        if outcome.best_score is not None:
+            best = match_words(outcome.best_score)
         rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
     columns = ["user", "candidates scored", "papers sent", "best match", "status", "digest went to"]
     out.print(table("Digests", columns, rows))
@@ -127,11 +126,11 @@ def recommend(
     for rank, scored in enumerate(picks, start=1):
         paper = papers[scored.paper_key]
         why = "; ".join(r.text for r in scored.reasons)
-        rows.append([rank, f"{scored.score:.0%}", paper.title[:90], why])
+        rows.append([rank, match_words(scored.score), paper.title[:90], why])
     title = f"{account.id}: {len(picks)} of {considered} unsent papers pass the threshold"
     if last_digest is not None:
         title += f" (papers new since the last digest, {last_digest:%Y-%m-%d %H:%M} UTC)"
-    out.print(table(title, ["#", "score", "title", "why"], rows))
+    out.print(table(title, ["#", "match", "title", "why"], rows))
     if inputs and not inputs[0].profile.liked and not account.keywords:
         err.print(
             f"{account.id} has no liked papers or keywords yet: run papersift like {account.id} <arXiv id>"

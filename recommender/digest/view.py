@@ -116,6 +116,12 @@ def closeness_band(r: float) -> str:
     return next(words for floor, words in CLOSENESS_BANDS if r >= floor)
 
 
+def match_words(score: float) -> str:
+    """`Related (0.25)`: the digest's band and r, the threshold's scale, for tables."""
+    r = closeness(score)
+    return f"{closeness_band(r)} ({r:.2f})"
+
+
 def closeness_fill(r: float) -> int:
     """How full the bar is, 0..100: full at the typical liked paper (r = 1), empty at random."""
     return max(0, min(100, round(r * 100)))

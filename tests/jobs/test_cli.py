@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -232,5 +233,7 @@ def test_recommend_shows_rank_score_title_and_why(cli: Cli, config: Path) -> Non
     result = cli("recommend", "alice", "--config", str(config))
     assert result.exit_code == 0
     lines = [line for line in result.stdout.splitlines() if line.startswith("│ 1 ")]
-    assert lines and "%" in lines[0]
+    # The digest's own words for the score, with r on the threshold's scale.
+    assert lines and re.search(r"(Loosely related|Related|Close|Very close) \(\d\.\d\d\)", lines[0])
+    assert "%" not in lines[0]
     assert "close to your liked paper" in result.stdout or "shares" in result.stdout

@@ -19,7 +19,7 @@ from recommender.feeds.bibtex import parse_bibtex
 from recommender.identifiers import classify_identifier, paper_key
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
 from recommender.store.engine import Store
-from recommender.store.feedback import feedback_for, remove_feedback, set_feedback
+from recommender.store.feedback import feedback_for, feedback_on, remove_feedback, set_feedback
 from recommender.store.papers import StoredPaper, find_paper, save_papers
 from recommender.text import clean_text
 
@@ -131,6 +131,15 @@ def remove_feedback_for(store: Store, user: UserSettings, identifiers: list[str]
             if paper is None:
                 report.problems.append(f"{identifier}: no stored paper has this id")
                 continue
+            existing = feedback_on(conn, user.id, paper.id)
+            if existing is not None and existing.origin == FeedbackOrigin.CONFIG:
+                # The next sync would bring it back: say where it lives instead of "forgotten".
+                where = "liked" if existing.kind == FeedbackKind.LIKE else "disliked"
+                report.problems.append(
+                    f"{identifier}: is in the config file (users.{user.id}.{where}, "
+                    f"liked_papers or bibtex); nothing changed. Remove it there"
+                )
+                continue
             removed = remove_feedback(conn, user.id, paper.id)
         (report.changed if removed else report.unchanged).append(identifier)
     return report
@@ -146,6 +155,11 @@ def import_bibtex(
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})", "Check the path") from None
     parsed = parse_bibtex(text, str(path))
+    if not parsed.papers and not parsed.problems:
+        raise InputError(
+            f"{path}: not a BibTeX file (no @article{{…}}, @inproceedings{{…}} or other entry)",
+            "Export your library as BibTeX (.bib) from Zotero or Mendeley and import that file",
+        )
     report.problems.extend(parsed.problems)
     if not parsed.papers:
         return report

@@ -91,6 +91,13 @@ _SELECT = select(
 ).join(papers, papers.c.id == feedback.c.paper_id)
 
 
+def feedback_on(conn: Connection, user_id: str, paper_id: int) -> Feedback | None:
+    """The user's like or dislike of one paper, or None."""
+    statement = _SELECT.where(feedback.c.user_id == user_id, feedback.c.paper_id == paper_id)
+    row = conn.execute(statement).first()
+    return None if row is None else _feedback(row)
+
+
 def feedback_for(conn: Connection, user_id: str) -> list[Feedback]:
     """The user's likes and dislikes, oldest first."""
     statement = _SELECT.where(feedback.c.user_id == user_id).order_by(

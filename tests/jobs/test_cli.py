@@ -237,3 +237,37 @@ def test_recommend_shows_rank_score_title_and_why(cli: Cli, config: Path) -> Non
     assert lines and re.search(r"(Loosely related|Related|Close|Very close) \(\d\.\d\d\)", lines[0])
     assert "%" not in lines[0]
     assert "close to your liked paper" in result.stdout or "shares" in result.stdout
+
+
+def test_unlike_of_a_like_from_the_config_says_so_and_changes_nothing(
+    tmp_path: Path, feed_server: FeedServer, cli: Cli
+) -> None:
+    feeds = [
+        {
+            "name": "arxiv-stat",
+            "kind": "arxiv-rss",
+            "url": feed_server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml"),
+        }
+    ]
+    users = [{"id": "rosa", "email": "rosa@example.org", "liked": ["2403.15527"]}]
+    config = write_config(tmp_path, feeds=feeds, users=users)
+    cli("refresh", "--config", str(config))
+    assert "Conformal online" in cli("profile", "rosa", "--config", str(config)).stdout
+    result = cli("unlike", "rosa", "2403.15527", "--config", str(config))
+    assert result.exit_code == 1
+    assert "forgotten" not in result.stdout
+    assert result.stderr.strip() == (
+        "Error: 2403.15527: is in the config file (users.rosa.liked, liked_papers or bibtex); "
+        "nothing changed. Remove it there"
+    )
+    assert "Conformal online" in cli("profile", "rosa", "--config", str(config)).stdout
+
+
+def test_import_of_a_file_that_is_not_bibtex_is_a_usage_error(cli: Cli, config: Path) -> None:
+    result = cli("import", "bob", str(config), "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: {config}: not a BibTeX file (no @article{{…}}, @inproceedings{{…}} or other "
+        "entry). Export your library as BibTeX (.bib) from Zotero or Mendeley and import that file"
+    )
+    assert "0 liked" not in result.stdout

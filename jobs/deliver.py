@@ -125,7 +125,12 @@ def write_to_outbox_folder(settings: Settings, store: Store, now: datetime) -> D
             mark_sent(conn, digest.id, now)
         report.outcomes.append(
             DigestOutcome(
-                digest.id, digest.user_id, digest.recipient, DeliveryStatus.WRITTEN, str(path)
+                digest.id,
+                digest.user_id,
+                digest.recipient,
+                DeliveryStatus.WRITTEN,
+                # The .html is the one to open in a browser; the .eml is the message itself.
+                f"{path.with_suffix('.html')} (and .eml)",
             )
         )
     return report

@@ -83,7 +83,7 @@ def papers(
     limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paper.")] = False,
 ) -> None:
-    """List stored papers, newest first.
+    """List stored papers, newest published first (undated ones last).
 
     Example: papersift papers --search "reward model" --since 2024-03-01 --json
     """

@@ -210,9 +210,11 @@ def list_papers(
 ) -> list[StoredPaper]:
     """Papers first seen at or after `since` whose title, abstract or authors contain `search`.
 
-    Newest first (by first_seen).
+    Newest first by publication date, undated papers last; ties by when they were stored.
     """
-    statement = select(papers).order_by(papers.c.first_seen.desc(), papers.c.id.desc())
+    statement = select(papers).order_by(
+        papers.c.published.desc().nulls_last(), papers.c.first_seen.desc(), papers.c.id.desc()
+    )
     if since is not None:
         statement = statement.where(papers.c.first_seen >= since)
     if search:

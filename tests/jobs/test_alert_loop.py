@@ -247,3 +247,18 @@ def test_a_temporary_auth_failure_costs_no_delivery_attempt(
         "alice@example.org",
         "bob@example.org",
     ]
+
+
+def test_without_a_mail_server_the_run_table_names_the_html_file_to_open(
+    cli: Callable[..., Any], tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = write_config(tmp_path, feeds=feeds_on(feed_server), users=USERS)
+    result = cli("run", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    outbox = tmp_path / "data" / "outbox"
+    for user in ("alice", "bob"):
+        (html,) = outbox.glob(f"*-{user}-*.html")
+        assert html.with_suffix(".eml").exists()
+        # A long path folds onto the next lines of its cell: read the table without its frame.
+        table = "".join(ch for ch in result.stdout if ch not in "│ \n")
+        assert f"{html}(and.eml)" in table

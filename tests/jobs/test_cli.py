@@ -271,3 +271,11 @@ def test_import_of_a_file_that_is_not_bibtex_is_a_usage_error(cli: Cli, config: 
         "entry). Export your library as BibTeX (.bib) from Zotero or Mendeley and import that file"
     )
     assert "0 liked" not in result.stdout
+
+
+def test_version_prints_the_installed_version(cli: Cli) -> None:
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"papersift {version('papersift')}"

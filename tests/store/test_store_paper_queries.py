@@ -114,3 +114,19 @@ def test_by_ids_count_and_texts(filled: Store) -> None:
         assert found[ids[2]].key == texts[2].key
         assert count_papers(conn) == 3
         assert papers_by_ids(conn, []) == {}
+
+
+def test_list_is_newest_published_first_with_undated_papers_last(store: Store) -> None:
+    """A feed often brings an old paper after a new one: the list follows the paper's date."""
+    with store.begin() as conn:
+        save_papers(conn, [make_paper("Old but stored last", published=at(-3000))], at(200))
+        save_papers(conn, [make_paper("Undated", abstract="no date")], at(300))
+        save_papers(conn, [make_paper("New but stored first", published=at(-10))], at(100))
+        save_papers(conn, [make_paper("Middle", published=at(-600))], at(150))
+    with store.connect() as conn:
+        assert [p.title for p in list_papers(conn)] == [
+            "New but stored first",
+            "Middle",
+            "Old but stored last",
+            "Undated",
+        ]

@@ -93,8 +93,9 @@ def _lookup(
         return lookup_arxiv(client, settings.arxiv.api_url, ids, settings.arxiv.timeout_seconds)
     except FeedError as exc:
         report.problems.append(
-            f"{', '.join(ids)}: arXiv lookup failed: {exc} "
-            "(set [arxiv] api_url to a reachable mirror, or like them once a feed brings them)"
+            # Only what went wrong: the fetcher's own advice is about feed intervals.
+            f"{', '.join(ids)}: arXiv lookup failed: {exc.what.rstrip('.')}. Check the network "
+            "or set [arxiv] api_url to a reachable mirror, then run the same command again"
         )
         return {}
     finally:

@@ -105,7 +105,7 @@ def _read_file_feed(settings: Settings, feed: FeedSettings) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise FeedError(
-            f"feed {feed.name}: cannot read {path} ({exc.strerror})",
+            f"cannot read {path} ({exc.strerror})",  # the caller names the feed
             "Fix `path` in the feed's config",
         ) from None
 

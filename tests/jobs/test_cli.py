@@ -279,3 +279,38 @@ def test_version_prints_the_installed_version(cli: Cli) -> None:
     result = cli("--version")
     assert result.exit_code == 0
     assert result.stdout.strip() == f"papersift {version('papersift')}"
+
+
+def test_a_failed_arxiv_lookup_gives_lookup_advice_not_feed_advice(
+    tmp_path: Path, cli: Cli
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    extra = f'\n[arxiv]\napi_url = "http://127.0.0.1:{port}/api/query"\n'
+    users = [{"id": "rosa", "email": "rosa@example.org"}]
+    config = write_config(tmp_path, feeds=[], users=users, extra=extra)
+    result = cli("like", "rosa", "2405.15071", "--config", str(config))
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: 2405.15071: arXiv lookup failed: ")
+    assert "next interval" not in line
+    assert line.endswith(
+        "Check the network or set [arxiv] api_url to a reachable mirror, then run the same "
+        "command again"
+    )
+
+
+def test_a_missing_file_feed_is_named_once(tmp_path: Path, cli: Cli) -> None:
+    feeds = [{"name": "c", "kind": "file", "path": "does-not-exist.xml"}]
+    users = [{"id": "rosa", "email": "rosa@example.org"}]
+    config = write_config(tmp_path, feeds=feeds, users=users)
+    result = cli("refresh", "--config", str(config))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        f"Error: feed c: cannot read {tmp_path / 'does-not-exist.xml'} (No such file or "
+        "directory). Fix `path` in the feed's config"
+    ]

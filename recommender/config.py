@@ -524,6 +524,51 @@ def settings_from_dict(data: dict[str, Any], source: str, raw_text: str = "") ->
     return settings
 
 
+def machine_problems(settings: Settings, raw_text: str) -> list[str]:
+    """What a valid config names that this machine lacks: files, environment variables.
+
+    Only `config check` asks: at run time one user's missing BibTeX file or one feed's
+    missing file is that user's or that feed's problem and never stops the others.
+    """
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for index, user in enumerate(settings.users):
+        if user.bibtex and not settings.resolve(user.bibtex).is_file():
+            found.append(
+                (
+                    ("users", index, "bibtex"),
+                    f"{settings.resolve(user.bibtex)} does not exist. Fix the path or remove "
+                    "the key",
+                )
+            )
+    for index, feed in enumerate(settings.feeds):
+        if feed.kind == "file" and feed.path and not settings.resolve(feed.path).is_file():
+            found.append(
+                (
+                    ("feeds", index, "path"),
+                    f"{settings.resolve(feed.path)} does not exist. Fix the path",
+                )
+            )
+    mail = settings.mail
+    if mail.password_env and os.environ.get(mail.password_env) is None:
+        found.append(
+            (
+                ("mail", "password_env"),
+                f"environment variable {mail.password_env} is not set. Export it before "
+                "running papersift (e.g. in the systemd unit's Environment=)",
+            )
+        )
+    if mail.password_file and not settings.resolve(mail.password_file).is_file():
+        found.append(
+            (
+                ("mail", "password_file"),
+                f"{settings.resolve(mail.password_file)} does not exist. Create it or fix the path",
+            )
+        )
+    # In the order of the file, so the list reads top to bottom beside it.
+    found.sort(key=lambda item: _key_line(raw_text, item[0]) or 0)
+    return [_problem(settings.source, raw_text, location, text) for location, text in found]
+
+
 def load_settings(path: Path | None) -> Settings:
     """Load and validate the config file; `None` means the bundled demo configuration."""
     if path is None:

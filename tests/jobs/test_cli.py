@@ -64,7 +64,10 @@ def test_every_command_has_help_with_an_example(cli: Cli, name: str, command: An
         assert "--config" in result.stdout
 
 
-def test_config_check_summarises_and_masks_secrets(cli: Cli, tmp_path: Path) -> None:
+def test_config_check_summarises_and_masks_secrets(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PW", "from-the-environment")
     path = tmp_path / "config.toml"
     path.write_text(
         '[storage]\nurl = "postgresql://papersift:hunter2@db.example.org/papersift"\n'
@@ -314,3 +317,42 @@ def test_a_missing_file_feed_is_named_once(tmp_path: Path, cli: Cli) -> None:
         f"Error: feed c: cannot read {tmp_path / 'does-not-exist.xml'} (No such file or "
         "directory). Fix `path` in the feed's config"
     ]
+
+
+def test_config_check_reports_missing_files_and_an_unset_password_variable_at_once(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAPERSIFT_NO_SUCH_PASSWORD", raising=False)
+    feeds = [{"name": "c", "kind": "file", "path": "does-not-exist.xml"}]
+    users = [{"id": "gene", "email": "gene@example.org", "bibtex": "gene-zotero.bib"}]
+    mail = {
+        "host": "127.0.0.1",
+        "security": "starttls",
+        "username": "papersift",
+        "password_env": "PAPERSIFT_NO_SUCH_PASSWORD",
+    }
+    config = write_config(tmp_path, feeds=feeds, users=users, mail=mail)
+    lines = config.read_text(encoding="utf-8").splitlines()
+
+    def line_of(text: str) -> int:
+        return next(i for i, line in enumerate(lines, 1) if line.startswith(text))
+
+    result = cli("config", "check", "--config", str(config))
+    assert result.exit_code == 2
+    assert "OK" not in result.stdout and "password ***" not in result.stdout
+    assert result.stderr.splitlines() == [
+        f"Error: {config}:{line_of('password_env =')}: mail.password_env: environment variable "
+        "PAPERSIFT_NO_SUCH_PASSWORD is not set. Export it before running papersift (e.g. in the "
+        "systemd unit's Environment=).",
+        f"Error: {config}:{line_of('path =')}: feeds[0].path: {tmp_path / 'does-not-exist.xml'} "
+        "does not exist. Fix the path.",
+        f"Error: {config}:{line_of('bibtex =')}: users[0].bibtex: {tmp_path / 'gene-zotero.bib'} "
+        "does not exist. Fix the path or remove the key.",
+        f"Error: {config}: 3 problem(s). Fix them and run papersift config check",
+    ]
+    (tmp_path / "does-not-exist.xml").write_text("<rss/>", encoding="utf-8")
+    (tmp_path / "gene-zotero.bib").write_text("", encoding="utf-8")
+    monkeypatch.setenv("PAPERSIFT_NO_SUCH_PASSWORD", "secret")
+    fixed = cli("config", "check", "--config", str(config))
+    assert fixed.exit_code == 0, fixed.output
+    assert f"{config}: OK" in fixed.stdout

@@ -130,6 +130,12 @@ def command(
     return decorate
 
 
+def warn(warnings: list[str]) -> None:
+    """Print skipped items (a bad BibTeX entry, say) without changing the exit status."""
+    for warning in warnings:
+        err.print(f"Warning: {warning}", markup=False)
+
+
 def finish(problems: list[str]) -> None:
     """Print item problems and exit 1 if there were any."""
     for problem in problems:

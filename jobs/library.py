@@ -189,9 +189,13 @@ def _inline_paper(user: UserSettings, title: str, abstract: str, authors: list[s
 
 def sync_config_likes(
     settings: Settings, store: Store, now: datetime, client: httpx.Client | None = None
-) -> list[str]:
-    """Make each user's config-declared feedback match the config; returns problems."""
-    problems: list[str] = []
+) -> dict[str, list[str]]:
+    """Make each user's config-declared feedback match the config; each user's problems.
+
+    Problems stay with their user: one user's bad BibTeX entry is that user's warning, never
+    another user's error.
+    """
+    problems: dict[str, list[str]] = {}
     for user in settings.users:
         report = LibraryReport()
         wanted: dict[int, FeedbackKind] = {}
@@ -232,5 +236,5 @@ def sync_config_likes(
                 if existing is not None and existing.origin != FeedbackOrigin.CONFIG:
                     continue
                 set_feedback(conn, user.id, paper_id, kind, FeedbackOrigin.CONFIG, now)
-        problems.extend(f"{user.id}: {p}" for p in report.problems)
+        problems[user.id] = [f"{user.id}: {p}" for p in report.problems]
     return problems

@@ -199,7 +199,8 @@ def run(
                     due_only=due_only,
                     on_feed=lambda _outcome: crash_point("refresh.feed"),
                 )
-            report.problems = sync_config_likes(settings, store, now)
+            by_user = sync_config_likes(settings, store, now)
+            report.problems = [p for user in chosen for p in by_user.get(user.id, [])]
             report.compose = compose(settings, store, chosen, cycle_id, now)
             # Once sending stopped (login refused, server down), the rest waits for the next run.
             if not report.delivery.stopped:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from jobs import run_cycle
-from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, working
+from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, warn, working
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
@@ -114,7 +114,7 @@ def recommend(
         account = account.model_copy(update={"max_papers": limit})
     store = open_store_for(settings)
     try:
-        problems = sync_config_likes(settings, store, now_utc())
+        warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
         inputs, ranked, papers = rank_users(settings, store, [account], now_utc())
         with store.begin() as conn:
             last_digest = last_digest_times(conn, [account.id]).get(account.id)
@@ -135,7 +135,7 @@ def recommend(
         err.print(
             f"{account.id} has no liked papers or keywords yet: run papersift like {account.id} <arXiv id>"
         )
-    finish(problems)
+    warn(warnings)
 
 
 @command("schedule")

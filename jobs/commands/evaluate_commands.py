@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, working
+from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, warn, working
 from jobs.context import open_settings, open_store_for
 from jobs.evaluate import CUTOFFS, evaluate_user
 from jobs.library import sync_config_likes
@@ -30,7 +30,8 @@ def evaluate(
     problems: list[str] = []
     store = open_store_for(settings)
     try:
-        problems += sync_config_likes(settings, store, now_utc())
+        by_user = sync_config_likes(settings, store, now_utc())
+        warnings = [p for account in users for p in by_user.get(account.id, [])]
         for account in users:
             try:
                 with working(f"Evaluating {account.id}…"):
@@ -51,4 +52,5 @@ def evaluate(
             out.print(f"{recalls}\n→ {result.interpretation()}")
     finally:
         store.close()
+    warn(warnings)
     finish(problems)

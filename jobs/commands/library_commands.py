@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table
+from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, warn
 from jobs.context import open_settings, open_store_for
 from jobs.library import (
     LibraryReport,
@@ -118,7 +118,7 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
     account = settings.user(user)
     store = open_store_for(settings)
     try:
-        problems = sync_config_likes(settings, store, now_utc())
+        warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
         with store.begin() as conn:
             feedback = feedback_for(conn, account.id)
             papers = papers_by_ids(conn, [f.paper_id for f in feedback])
@@ -146,4 +146,4 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         ],
     ]
     out.print(table("Settings", ["", ""], settings_rows))
-    finish(problems)
+    warn(warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,35 @@ def test_config_check_reports_missing_files_and_an_unset_password_variable_at_on
     fixed = cli("config", "check", "--config", str(config))
     assert fixed.exit_code == 0, fixed.output
     assert f"{config}: OK" in fixed.stdout
+
+
+def test_one_users_bibtex_problems_stay_with_that_user(
+    tmp_path: Path, feed_server: FeedServer, cli: Cli
+) -> None:
+    shutil.copy(FIXTURES / "library.bib", tmp_path / "gene-zotero.bib")
+    feeds = [
+        {
+            "name": "arxiv-stat",
+            "kind": "arxiv-rss",
+            "url": feed_server.url("/feeds/arxiv_rss2_stat_2024-03-26.xml"),
+        }
+    ]
+    users = [
+        {"id": "gene", "email": "gene@example.org", "bibtex": "gene-zotero.bib"},
+        {"id": "rosa", "email": "rosa@example.org", "likes": ALICE_LIKES[:2]},
+    ]
+    config = write_config(tmp_path, feeds=feeds, users=users)
+    cli("refresh", "--config", str(config))
+    for command in ("profile", "recommend"):
+        rosa = cli(command, "rosa", "--config", str(config))
+        assert rosa.exit_code == 0, rosa.output
+        assert "gene" not in rosa.stderr and "Error" not in rosa.stderr
+    gene = cli("profile", "gene", "--config", str(config))
+    assert gene.exit_code == 0  # skipped entries are warnings: the rest was imported
+    warnings = [line for line in gene.stderr.splitlines() if line.startswith("Warning: gene: ")]
+    assert any("untitled_note_2024" in line for line in warnings)
+    assert len(warnings) == len(set(warnings))  # each said once
+    assert "Error" not in gene.stderr
+    recommend = cli("recommend", "gene", "--config", str(config))
+    said = [line for line in recommend.stderr.splitlines() if "untitled_note_2024" in line]
+    assert len(said) == 1

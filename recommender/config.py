@@ -418,6 +418,8 @@ def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
             hits = [i for i in range(start, stop) if header.match(lines[i])]
             if index >= len(hits):
                 return None
+            if not parts:  # the entry itself (a check across its keys): its header line
+                return hits[index] + 1
             start = hits[index] + 1
             section = name
         elif parts:
@@ -434,7 +436,9 @@ def _key_line(raw_text: str, location: tuple[str | int, ...]) -> int | None:
                     break
                 if key.match(lines[i]):
                     return i + 1
-            return None
+            # A whole table (a check across its keys): its header line.
+            table = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+            return next((i + 1 for i in range(start, stop) if table.match(lines[i])), None)
         # The table ends at the next header that is not one of its own sub-tables.
         for i in range(start, stop):
             text = lines[i].strip()
@@ -482,6 +486,20 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
     return problems
 
 
+_RANGE_ERRORS = frozenset(
+    {
+        "less_than",
+        "less_than_equal",
+        "greater_than",
+        "greater_than_equal",
+        "too_short",
+        "too_long",
+        "string_too_short",
+        "string_too_long",
+    }
+)
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     message = str(error["msg"])
@@ -493,6 +511,13 @@ def _describe(error: dict[str, Any]) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{error.get('input')!r} is not allowed. Use one of {expected}"
     message = message.removeprefix("Value error, ")
+    if kind in _RANGE_ERRORS:
+        # "Input should be ..." alone leaves the reader to find what they wrote.
+        wanted = message.removeprefix("Input should be ").rstrip(".")
+        return (
+            f"{error.get('input')!r} is out of range: it should be {wanted}. Fix the value "
+            "(config.example.toml says what it means)"
+        )
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{error.get('input')!r}: {message.lower()}. Fix the value"
     return message

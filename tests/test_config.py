@@ -128,7 +128,8 @@ max_papers = 0
 """,
     )
     assert problems == [
-        "Error: config.toml:9: users[1].max_papers: Input should be greater than or equal to 1."
+        "Error: config.toml:9: users[1].max_papers: 0 is out of range: it should be greater "
+        "than or equal to 1. Fix the value (config.example.toml says what it means)."
     ]
 
 
@@ -144,7 +145,7 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
 def test_plaintext_smtp_only_to_loopback(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, '[mail]\nhost = "smtp.example.org"\nsecurity = "none"\n')
     assert problems == [
-        "Error: config.toml: mail: security = 'none' sends mail in plain text; it is only "
+        "Error: config.toml:1: mail: security = 'none' sends mail in plain text; it is only "
         "allowed to a loopback host, not 'smtp.example.org'. Use 'starttls' or 'tls'."
     ]
     path = tmp_path / "ok.toml"
@@ -185,3 +186,31 @@ def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
         f"{tmp_path}/nope.toml: no such config file. "
         "Copy config.example.toml to config.toml, or pass --config PATH"
     )
+
+
+def test_checks_across_a_tables_keys_name_its_header_line_and_ranges_the_value(
+    tmp_path: Path,
+) -> None:
+    problems = problems_of(
+        tmp_path,
+        """
+[[feeds]]
+name = "ok"
+kind = "rss"
+url = "https://example.org/feed"
+
+[[feeds]]
+name = "journal"
+kind = "rss"
+
+[[users]]
+id = "rosa"
+email = "rosa@example.org"
+threshold = 1.5
+""",
+    )
+    assert problems == [
+        "Error: config.toml:7: feeds[1]: a feed of kind 'rss' needs `url`. Give the feed's URL.",
+        "Error: config.toml:14: users[0].threshold: 1.5 is out of range: it should be less than "
+        "or equal to 1. Fix the value (config.example.toml says what it means).",
+    ]

@@ -72,4 +72,16 @@ def load(folder: Path) -> Dataset:
         return load_jsonl(folder)
     if (folder / "mult.dat").exists():
         return load_dat(folder)
-    raise SystemExit(f"{folder}: neither items.jsonl.gz nor mult.dat found; pass --data DIR")
+    raise FileNotFoundError(
+        f"{folder}: no citeulike-t data set here (neither items.jsonl.gz nor mult.dat).\n"
+        f"{WHERE_TO_GET_IT}"
+    )
+
+
+# The data set is not in this repository: it is someone else's, published for research.
+WHERE_TO_GET_IT = (
+    "The benchmark needs the citeulike-t data set (Wang, Chen & Li, IJCAI 2013): download "
+    "mult.dat, users.dat and vocabulary.dat from https://github.com/js05212/citeulike-t into a "
+    "folder and pass it with --data DIR (the JSONL form, items.jsonl.gz + users.jsonl.gz + "
+    "folds.tsv, works too)."
+)

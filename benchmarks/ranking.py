@@ -175,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples")
     args = parser.parse_args(argv)
     console = Console(width=200)
-    dataset = data.load(args.data)
+    try:
+        dataset = data.load(args.data)
+    except FileNotFoundError as exc:
+        parser.exit(2, f"error: {exc}\n")
     folds = [int(f) for f in args.folds.split(",")]
     per_fold: list[PerUser] = []
     samples: list[set[str]] = []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import tomli_w
 import typer
 
 from jobs.cli_app import ConfigOption, command, config_app, err, out, table
@@ -77,14 +79,33 @@ def config_check(config: ConfigOption = None) -> None:
         err.print(f"Warning: {warning}.", markup=False)
 
 
-@command("show", parent=config_app)
-def config_show(config: ConfigOption = None) -> None:
-    """Print the effective configuration (defaults filled in, secrets masked) as JSON.
+def without_nulls(value: Any) -> Any:
+    """The same data without None values: TOML has no null, an unset key is simply absent."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value if v is not None]
+    return value
 
-    Example: papersift config show | less
+
+@command("show", parent=config_app)
+def config_show(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of TOML.")] = False,
+) -> None:
+    """Print the effective configuration (defaults filled in, secrets masked) as TOML.
+
+    The output is a config file itself: every key with the value in effect.
+
+    Example: papersift config show > effective.toml
     """
     settings = open_settings(config)
     data = settings.model_dump(mode="json", by_alias=True)
     data["storage"]["url"] = mask_url(settings.database_url)
-    data["source"] = settings.source
-    out.print_json(json.dumps(data))
+    source = settings.source
+    data.pop("source", None)
+    if as_json:
+        out.print_json(json.dumps({**data, "source": source}))
+        return
+    out.print(f"# The configuration in effect, read from {source}; secrets masked.", markup=False)
+    out.print(tomli_w.dumps(without_nulls(data)), markup=False, end="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from jobs_support import ALICE_LIKES, write_config
 from typer.main import get_command
 
 from jobs.cli import app
+from recommender.config import settings_from_dict
 
 Cli = Callable[..., Any]
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -82,9 +84,17 @@ def test_config_check_summarises_and_masks_secrets(
     assert "postgresql://papersift:***@db.example.org/papersift" in text
     assert "SMTP smtp.example.org:587 (starttls, user digest, password ***)" in text
     assert "hunter2" not in result.stdout
-    shown = cli("config", "show", "--config", str(path))
+    shown = cli("config", "show", "--json", "--config", str(path))
     assert shown.exit_code == 0 and "hunter2" not in shown.stdout
     assert json.loads(shown.stdout)["mail"]["password_env"] == "SMTP_PW"
+    # TOML by default, the config's own language: it reads back as a valid config.
+    as_toml = cli("config", "show", "--config", str(path))
+    assert as_toml.exit_code == 0 and "hunter2" not in as_toml.stdout
+    data = tomllib.loads(as_toml.stdout)
+    assert data["mail"]["password_env"] == "SMTP_PW"
+    assert data["storage"]["url"] == "postgresql://papersift:***@db.example.org/papersift"
+    again = settings_from_dict(data, "shown.toml")
+    assert again.users[0].id == "alice" and again.mail.host == "smtp.example.org"
 
 
 def test_config_check_warns_but_passes_when_base_url_is_not_https(cli: Cli, tmp_path: Path) -> None:

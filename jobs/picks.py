@@ -32,10 +32,18 @@ def rank_users(
     if not candidates or not inputs:
         return inputs, {i.user.id: [] for i in inputs}, by_key
     fitted = current_text_model(store, ranker, now)
-    k = max(i.user.max_papers for i in inputs)
     # All configured users teach the crowd view, also those not due in this cycle.
     crowd = crowd_model(settings, store, ranker, fitted)
-    ranked = ranker.rank(fitted, [i.profile for i in inputs], candidates, k, crowd=crowd)
+    # k shapes the picks (interest slots take up to k/2 places, diversity works on the
+    # first k), so each user is ranked with their own max_papers, never a neighbour's:
+    # `recommend USER` alone then equals USER's part of a full run.
+    by_size: dict[int, list[UserInputs]] = {}
+    for item in inputs:
+        by_size.setdefault(item.user.max_papers, []).append(item)
+    ranked: dict[str, list[ScoredPaper]] = {}
+    for k, group in sorted(by_size.items()):
+        profiles = [i.profile for i in group]
+        ranked |= ranker.rank(fitted, profiles, candidates, k, crowd=crowd)
     titles = {key: paper.title for key, paper in by_key.items()}
     results = {}
     for item in inputs:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from jobs.profile_inputs import liked_texts, profile_input
 from recommender.config import Settings, UserSettings
+from recommender.front_matter import is_front_matter
 from recommender.models import FeedbackKind
 from recommender.ranking import Candidate, ProfileInput
 from recommender.store.engine import Store
@@ -53,7 +54,15 @@ def gather_inputs(
         last_digest = last_digest_times(conn, ids)
         wanted = {f.paper_id for items in feedback.values() for f in items}
         liked_papers = papers_by_ids(conn, wanted)
-    pool = [p for p in recent if set(p.sources) & feed_names]
+    title_only = settings.ranking.score_title_only
+    pool = [
+        p
+        for p in recent
+        if set(p.sources) & feed_names
+        # Not papers, or too little to score: stored, never offered (unless asked for).
+        and not is_front_matter(p.title)
+        and (title_only or p.abstract.strip())
+    ]
     by_key = {p.key: p for p in pool} | {p.key: p for p in liked_papers.values()}
     candidates = [Candidate(p.key, p.text, tuple(p.authors)) for p in pool]
     inputs = []

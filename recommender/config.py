@@ -291,6 +291,10 @@ class RankingSettings(_Section):
     candidate_window_days: int = Field(
         default=14, ge=1, le=3650, description="Papers first seen longer ago are not offered."
     )
+    score_title_only: bool = Field(
+        default=False,
+        description="Also offer items without an abstract, scored on their title alone.",
+    )
 
 
 class AdminSettings(_Section):

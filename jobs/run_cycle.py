@@ -102,14 +102,12 @@ class CycleReport:
         )
         earlier = Counter(_state(o) for o in self.earlier_outcomes())
         if earlier:
-            done = ", ".join(f"{earlier[s]} {s}" for s in DIGEST_STATES if earlier[s])
-            line += f"; from earlier cycles: {done}"
+            line += f"; from earlier cycles: {_counted(earlier)}"
         alerts = Counter(_state(o) for o in self.alert_outcomes())
         if self.alert_id is not None and self.alert_id not in self._last_outcomes():
             alerts[WAITING] += 1
         if alerts:
-            done = ", ".join(f"{alerts[s]} {s}" for s in DIGEST_STATES if alerts[s])
-            line += f"; admin alerts: {done}"
+            line += f"; admin alerts: {_counted(alerts)}"
         return line
 
 
@@ -130,6 +128,10 @@ _STATE_OF = {
 def _state(outcome: DigestOutcome | None) -> str:
     # No outcome at all: sending had stopped before this digest was composed.
     return WAITING if outcome is None else _STATE_OF[outcome.status]
+
+
+def _counted(states: Counter[str]) -> str:
+    return ", ".join(f"{states[s]} {s}" for s in DIGEST_STATES if states[s])
 
 
 def _plural(count: int, word: str) -> str:

@@ -13,6 +13,7 @@ import typer
 from jobs.cli_app import ConfigOption, command, config_app, err, out, table
 from jobs.context import config_path_from, open_settings
 from recommender.config import Settings, machine_problems
+from recommender.errors import ConfigError
 
 
 def mask_url(url: str) -> str:
@@ -56,15 +57,12 @@ def config_check(config: ConfigOption = None) -> None:
         out.print("No config.toml here: checked the bundled demo configuration.")
     raw_text = path.read_text(encoding="utf-8") if path is not None else ""
     missing = machine_problems(settings, raw_text)
-    for line in missing:
-        err.print(line, markup=False)
-    if missing:
-        err.print(
-            f"Error: {settings.source}: {len(missing)} problem(s). Fix them and run "
-            "papersift config check",
-            markup=False,
+    if missing:  # printed and exit 2 like every other config error
+        raise ConfigError(
+            f"{settings.source}: {len(missing)} problem(s)",
+            "Fix them and run papersift config check",
+            problems=missing,
         )
-        raise typer.Exit(2)
     out.print(f"{settings.source}: OK")
     rows = [
         ["users", ", ".join(f"{u.id} <{u.email}>" for u in settings.users) or "none"],

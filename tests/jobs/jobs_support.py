@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from toml_value import toml_value
+
+from jobs.candidates import gather_inputs
+from recommender.config import load_settings
+from recommender.store.engine import Store
+from recommender.store.papers import StoredPaper
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SEED_PAPERS = [
@@ -17,6 +23,22 @@ SEED_PAPERS = [
 # Liked papers by their seed index: Alice works on RLHF and RAG, Bob on bandits and statistics.
 ALICE_LIKES = [5, 13, 19, 26, 55, 7, 66, 50]
 BOB_LIKES = [2, 15, 27, 75, 74, 36]
+
+
+def offered_papers(
+    folder: Path, store: Store, feed: str, extra: str, now: datetime
+) -> list[StoredPaper]:
+    """The papers one user (ann) is offered from the local file feed `feed`, as the cycle would."""
+    config = write_config(
+        folder,
+        feeds=[{"name": feed, "kind": "file", "path": "feed.xml"}],
+        users=[{"id": "ann", "email": "ann@example.org", "likes": [10]}],
+        extra=extra,
+    )
+    settings = load_settings(config)
+    inputs, candidates, by_key = gather_inputs(settings, store, settings.users, now)
+    assert {c.key for c in candidates} == inputs[0].candidate_keys
+    return [by_key[c.key] for c in candidates]
 
 
 def write_config(

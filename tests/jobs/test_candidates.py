@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jobs_support import SEED_PAPERS, write_config
+from jobs_support import SEED_PAPERS, offered_papers, write_config
 
-from jobs.candidates import gather_inputs
 from recommender.config import load_settings
 from recommender.models import Paper
 from recommender.store.engine import Store, open_store
@@ -38,16 +37,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def offered(tmp_path: Path, store: Store, extra: str) -> list[str]:
-    config = write_config(
-        tmp_path,
-        feeds=[{"name": "local", "kind": "file", "path": "feed.xml"}],
-        users=[{"id": "ann", "email": "ann@example.org", "likes": [10]}],
-        extra=extra,
-    )
-    settings = load_settings(config)
-    inputs, candidates, _ = gather_inputs(settings, store, settings.users, NOW)
-    assert {c.key for c in candidates} == inputs[0].candidate_keys
-    return sorted(c.key for c in candidates)
+    return sorted(p.key for p in offered_papers(tmp_path, store, "local", extra, NOW))
 
 
 @pytest.mark.parametrize(

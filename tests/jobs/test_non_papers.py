@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jobs_support import SEED_PAPERS, write_config
+from jobs_support import SEED_PAPERS, offered_papers
 
-from jobs.candidates import gather_inputs
-from recommender.config import load_settings
 from recommender.feeds.parse import parse_feed
 from recommender.front_matter import is_front_matter
 from recommender.models import Paper
@@ -47,15 +45,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def offered(tmp_path: Path, store: Store, extra: str = "") -> set[str]:
-    config = write_config(
-        tmp_path,
-        feeds=[{"name": "science", "kind": "file", "path": "feed.rdf"}],
-        users=[{"id": "ann", "email": "ann@example.org", "likes": [10]}],
-        extra=extra,
-    )
-    settings = load_settings(config)
-    _, candidates, by_key = gather_inputs(settings, store, settings.users, NOW)
-    return {by_key[c.key].title for c in candidates}
+    return {p.title for p in offered_papers(tmp_path, store, "science", extra, NOW)}
 
 
 def test_editorials_news_and_notices_are_stored_but_not_offered(

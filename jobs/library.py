@@ -11,16 +11,25 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Connection
 
 from recommender.config import Settings, UserSettings
 from recommender.errors import FeedError, InputError
 from recommender.feeds.arxiv_lookup import lookup_arxiv
 from recommender.feeds.bibtex import parse_bibtex
-from recommender.identifiers import classify_identifier, paper_key
+from recommender.feeds.crossref_lookup import lookup_dois
+from recommender.feeds.fetch import USER_AGENT
+from recommender.identifiers import IdentifierKind, classify_identifier, paper_key
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for, feedback_on, remove_feedback, set_feedback
 from recommender.store.papers import StoredPaper, find_paper, save_papers
+from recommender.store.pending_feedback import (
+    drop_pending,
+    keep_pending,
+    pending_for,
+    record_failed_attempt,
+)
 from recommender.text import clean_text
 
 
@@ -32,6 +41,9 @@ class LibraryReport:
     unchanged: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     looked_up: int = 0
+    # As given -> (bare arXiv id or DOI to retry, what failed).
+    unreachable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # kept for a later refresh to resolve
 
 
 def resolve_papers(
@@ -41,10 +53,15 @@ def resolve_papers(
     now: datetime,
     report: LibraryReport,
     client: httpx.Client | None = None,
+    retry_note: str = ", then run the same command again",
 ) -> dict[str, StoredPaper]:
-    """Stored papers for arXiv ids, DOIs or keys; unknown arXiv ids are fetched from arXiv."""
+    """Stored papers for arXiv ids, DOIs or keys; unknown ones are looked up (arXiv, Crossref).
+
+    Identifiers whose lookup failed (network, server) land in `report.unreachable`, with a
+    problem that ends in `retry_note`; those the service does not know are problems.
+    """
     found: dict[str, StoredPaper] = {}
-    missing_arxiv: dict[str, str] = {}  # bare id -> identifier as given
+    missing: dict[IdentifierKind, dict[str, str]] = {"arxiv": {}, "doi": {}}  # value -> as given
     for identifier in identifiers:
         with store.begin() as conn:
             stored = find_paper(conn, identifier.strip())
@@ -56,48 +73,66 @@ def resolve_papers(
         except InputError as exc:
             report.problems.append(str(exc))
             continue
-        if kind == "arxiv":
-            missing_arxiv[value] = identifier
-        else:
-            report.problems.append(
-                f"{identifier}: no stored paper has this DOI. Add it with "
-                "`papersift import USER FILE.bib` (an entry with this DOI and its abstract), "
-                "or wait until a feed brings it"
-            )
-    if missing_arxiv:
-        fetched = _lookup(settings, list(missing_arxiv), report, client)
+        missing[kind][value] = identifier
+    for kind, wanted in missing.items():
+        if not wanted:
+            continue
+        fetched, failure = look_up(settings, kind, list(wanted), client)
+        if failure:
+            report.unreachable.update({given: (value, failure) for value, given in wanted.items()})
+            report.problems.append(f"{', '.join(wanted.values())}: {failure}{retry_note}")
+            continue
         if fetched:
             with store.begin() as conn:
                 save_papers(conn, list(fetched.values()), now)
             report.looked_up += len(fetched)
-        for bare, identifier in missing_arxiv.items():
-            if bare not in fetched:
-                if not report.problems or "arXiv lookup failed" not in report.problems[-1]:
-                    report.problems.append(
-                        f"{identifier}: arXiv has no paper with this id. Check the id"
-                    )
+        for value, identifier in wanted.items():
+            stored = None
+            if value in fetched:
+                with store.begin() as conn:
+                    stored = find_paper(conn, value)
+            if stored is None:
+                report.problems.append(f"{identifier}: {_NOT_FOUND[kind]}")
                 continue
-            with store.begin() as conn:
-                stored = find_paper(conn, bare)
-            if stored is not None:
-                found[identifier] = stored
+            found[identifier] = stored
     return found
 
 
-def _lookup(
-    settings: Settings, ids: list[str], report: LibraryReport, client: httpx.Client | None
-) -> dict[str, Paper]:
+_NOT_FOUND: dict[IdentifierKind, str] = {
+    "arxiv": "arXiv has no paper with this id. Check the id",
+    "doi": (
+        "Crossref has no work with this DOI. Check the DOI, or add the paper with "
+        "`papersift import USER FILE.bib` (an entry with this DOI and its abstract)"
+    ),
+}
+
+
+def look_up(
+    settings: Settings, kind: IdentifierKind, values: list[str], client: httpx.Client | None
+) -> tuple[dict[str, Paper], str]:
+    """Papers found by arXiv (bare ids) or Crossref (DOIs), and what failed ("" if nothing)."""
     own = client is None
-    client = client or httpx.Client(follow_redirects=True)
+    client = client or httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=True)
     try:
-        return lookup_arxiv(client, settings.arxiv.api_url, ids, settings.arxiv.timeout_seconds)
-    except FeedError as exc:
-        report.problems.append(
-            # Only what went wrong: the fetcher's own advice is about feed intervals.
-            f"{', '.join(ids)}: arXiv lookup failed: {exc.what.rstrip('.')}. Check the network "
-            "or set [arxiv] api_url to a reachable mirror, then run the same command again"
+        if kind == "arxiv":
+            arxiv = settings.arxiv
+            return lookup_arxiv(client, arxiv.api_url, values, arxiv.timeout_seconds), ""
+        crossref = settings.crossref
+        papers = lookup_dois(
+            client,
+            crossref.api_url,
+            values,
+            crossref.timeout_seconds,
+            mailto=crossref.mailto or None,
         )
-        return {}
+        return papers, ""
+    except FeedError as exc:
+        service, key = ("arXiv", "[arxiv]") if kind == "arxiv" else ("Crossref", "[crossref]")
+        # Only what went wrong: the fetcher's own advice is about feed intervals.
+        return {}, (
+            f"{service} lookup failed: {exc.what.rstrip('.')}. Check the network or set "
+            f"{key} api_url to a reachable mirror"
+        )
     finally:
         if own:
             client.close()
@@ -113,13 +148,22 @@ def set_feedback_for(
     now: datetime,
     client: httpx.Client | None = None,
 ) -> LibraryReport:
-    """Like or dislike papers by identifier."""
+    """Like or dislike papers by identifier; those whose lookup failed are kept pending."""
     report = LibraryReport()
-    papers = resolve_papers(settings, store, identifiers, now, report, client)
-    for identifier, paper in papers.items():
-        with store.begin() as conn:
+    retry = (
+        f". Kept pending: every refresh tries again (`papersift profile {user.id}` lists it, "
+        f"`papersift unlike {user.id} ID` withdraws it)"
+    )
+    papers = resolve_papers(settings, store, identifiers, now, report, client, retry)
+    with store.begin() as conn:
+        for identifier, paper in papers.items():
             changed = set_feedback(conn, user.id, paper.id, kind, origin, now)
-        (report.changed if changed else report.unchanged).append(identifier)
+            (report.changed if changed else report.unchanged).append(identifier)
+            for value in {paper.arxiv_id, paper.doi} - {None}:
+                drop_pending(conn, user.id, str(value))
+        for identifier, (value, failure) in report.unreachable.items():
+            keep_pending(conn, user.id, value, kind, origin, failure, now)
+            report.pending.append(identifier)
     return report
 
 
@@ -130,7 +174,10 @@ def remove_feedback_for(store: Store, user: UserSettings, identifiers: list[str]
         with store.begin() as conn:
             paper = find_paper(conn, identifier.strip())
             if paper is None:
-                report.problems.append(f"{identifier}: no stored paper has this id")
+                if _withdraw_pending(conn, user.id, identifier):
+                    report.changed.append(identifier)
+                else:
+                    report.problems.append(f"{identifier}: no stored paper has this id")
                 continue
             existing = feedback_on(conn, user.id, paper.id)
             if existing is not None and existing.origin == FeedbackOrigin.CONFIG:
@@ -143,6 +190,67 @@ def remove_feedback_for(store: Store, user: UserSettings, identifiers: list[str]
                 continue
             removed = remove_feedback(conn, user.id, paper.id)
         (report.changed if removed else report.unchanged).append(identifier)
+    return report
+
+
+def _withdraw_pending(conn: Connection, user_id: str, identifier: str) -> bool:
+    try:
+        _kind, value = classify_identifier(identifier)
+    except InputError:
+        return False
+    return drop_pending(conn, user_id, value)
+
+
+@dataclass
+class PendingReport:
+    """What one refresh did with the likes waiting for a lookup."""
+
+    resolved: list[str] = field(default_factory=list)  # "user: identifier"
+    waiting: int = 0
+
+
+def resolve_pending_feedback(
+    settings: Settings, store: Store, now: datetime, client: httpx.Client | None = None
+) -> PendingReport:
+    """Try each pending like again: a feed may have brought its paper, else look it up.
+
+    A lookup that fails again, or finds nothing yet, leaves the like pending with its latest
+    error (shown by `papersift profile`); users no longer in the config are left alone.
+    """
+    report = PendingReport()
+    users = {user.id for user in settings.users}
+    with store.begin() as conn:
+        waiting = [p for p in pending_for(conn) if p.user_id in users]
+    if not waiting:
+        return report
+    unresolved: dict[IdentifierKind, set[str]] = {"arxiv": set(), "doi": set()}
+    for item in waiting:
+        with store.begin() as conn:
+            if find_paper(conn, item.identifier) is None:
+                unresolved[classify_identifier(item.identifier)[0]].add(item.identifier)
+    failures: dict[str, str] = {}
+    for kind, values in unresolved.items():
+        if not values:
+            continue
+        fetched, failure = look_up(settings, kind, sorted(values), client)
+        with store.begin() as conn:
+            save_papers(conn, list(fetched.values()), now)
+        for value in values - set(fetched):
+            failures[value] = failure or _NOT_FOUND[kind].split(".")[0]
+    for item in waiting:
+        with store.begin() as conn:
+            paper = find_paper(conn, item.identifier)
+            if paper is None:
+                error = failures.get(item.identifier, "not found")
+                record_failed_attempt(conn, item.user_id, item.identifier, error, now)
+                report.waiting += 1
+                continue
+            existing = feedback_on(conn, item.user_id, paper.id)
+            # A click or command about this paper since the like was given is the later word.
+            if existing is None or existing.created_at < item.created_at:
+                set_feedback(conn, item.user_id, paper.id, item.kind, item.origin, now)
+            drop_pending(conn, item.user_id, item.identifier)
+        report.resolved.append(f"{item.user_id}: {item.identifier}")
     return report
 
 

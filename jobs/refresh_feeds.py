@@ -14,10 +14,11 @@ from urllib.parse import urlencode
 
 import httpx
 
+from jobs.library import PendingReport, resolve_pending_feedback
 from jobs.outcomes import FeedStatus
 from recommender.config import FeedSettings, Settings
 from recommender.errors import FeedError, FeedHTTPError
-from recommender.feeds.fetch import fetch_feed
+from recommender.feeds.fetch import USER_AGENT, fetch_feed
 from recommender.feeds.parse import ParseResult, parse_feed
 from recommender.store.engine import Store
 from recommender.store.feeds import (
@@ -29,7 +30,6 @@ from recommender.store.feeds import (
 )
 from recommender.store.papers import save_papers
 
-USER_AGENT = "Papersift/0.1 (+https://github.com/papersift; self-hosted paper alerts)"
 MAX_BACKOFF = timedelta(hours=24)
 MAX_PAGES = 50  # of a paged API in one refresh
 # Statuses whose Retry-After we honour even when a person asks for a refresh right away.
@@ -56,6 +56,7 @@ class RefreshReport:
     """Per-feed outcomes of one refresh."""
 
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    pending: PendingReport = field(default_factory=PendingReport)
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -248,6 +249,8 @@ def run(
             report.outcomes.append(outcome)
             if on_feed:
                 on_feed(outcome)
+        # After the feeds: a paper one of them just brought needs no lookup.
+        report.pending = resolve_pending_feedback(settings, store, now, client)
     finally:
         if own_client:
             client.close()

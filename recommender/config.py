@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +39,7 @@ DEFAULT_URLS: dict[str, str] = {
     "arxiv-rss": "https://rss.arxiv.org/rss/",
     "arxiv-api": "https://export.arxiv.org/api/query",
     "hf-daily": "https://huggingface.co/api/daily_papers",
+    "crossref-api": "https://api.crossref.org",
 }
 
 
@@ -48,6 +50,16 @@ class _Section(BaseModel):
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _http_url(value: str) -> str:
+    if not _is_http_url(value):
+        raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
+    return value.rstrip("/")
+
+
+# An http(s) URL without a trailing slash (one is added where paths are joined).
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
 def is_loopback(host: str) -> bool:
@@ -258,31 +270,27 @@ class MailSettings(_Section):
 class WebSettings(_Section):
     """The small web app behind the links in digests."""
 
-    base_url: str = Field(default="http://127.0.0.1:8080", description="Public URL of the app.")
+    base_url: HttpUrlText = Field(
+        default="http://127.0.0.1:8080", description="Public URL of the app."
+    )
     secret_env: str = Field(default="PAPERSIFT_SECRET", description="Env var with secrets.")
     secret_file: str = Field(default="", description="File of secrets; default data_dir/secret.")
     token_max_age_days: int = Field(default=60, ge=1)
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_is_http(cls, value: str) -> str:
-        if not _is_http_url(value):
-            raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
-        return value.rstrip("/")
 
 
 class ArxivSettings(_Section):
     """The arXiv API used to look up liked papers that are not stored yet."""
 
-    api_url: str = DEFAULT_URLS["arxiv-api"]
+    api_url: HttpUrlText = DEFAULT_URLS["arxiv-api"]
     timeout_seconds: float = Field(default=30.0, gt=0)
 
-    @field_validator("api_url")
-    @classmethod
-    def _api_is_http(cls, value: str) -> str:
-        if not _is_http_url(value):
-            raise ValueError(f"{value!r} is not an http(s) URL. Fix the scheme")
-        return value
+
+class CrossrefSettings(_Section):
+    """Crossref's REST API, used to look up liked DOIs that are not stored yet."""
+
+    api_url: HttpUrlText = DEFAULT_URLS["crossref-api"]
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    mailto: str = Field(default="", description="Sent with each lookup (Crossref's polite pool).")
 
 
 class RankingSettings(_Section):
@@ -309,6 +317,7 @@ class Settings(_Section):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
+    crossref: CrossrefSettings = Field(default_factory=CrossrefSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)

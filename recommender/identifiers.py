@@ -110,7 +110,10 @@ def paper_key(arxiv_id: str | None, doi: str | None, title: str | None) -> str:
     return "title:" + hashlib.sha1(words.encode("utf-8")).hexdigest()[:16]
 
 
-def classify_identifier(text: str) -> tuple[Literal["arxiv", "doi"], str]:
+IdentifierKind = Literal["arxiv", "doi"]
+
+
+def classify_identifier(text: str) -> tuple[IdentifierKind, str]:
     """("arxiv", bare id) or ("doi", normalised DOI) for a user-given identifier."""
     parsed = parse_arxiv_id(text)
     if parsed:

@@ -1,5 +1,6 @@
 """A real HTTP/1.1 server on 127.0.0.1 serving the captured feeds, plus the failure shapes
-feeds show in the wild: 304s, 429 + Retry-After, 5xx, 404, slow drips, oversized bodies, HTML.
+feeds show in the wild: 304s, 429 + Retry-After, 5xx, 404, slow drips, oversized bodies, HTML;
+and the arXiv API and Crossref's /works/{doi} answering from recorded responses.
 
 Used by tests/feeds and reusable by end-to-end tests:
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 LAST_MODIFIED = "Tue, 26 Mar 2024 04:00:03 GMT"
 CONTENT_TYPES = {
@@ -102,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             "html": self._html,
             "redirect": self._redirect,
             "api": self._arxiv_api,
+            "works": self._crossref_work,
         }
         handler = handlers.get(route[0])
         if handler is None:
@@ -246,6 +248,15 @@ class _Handler(BaseHTTPRequestHandler):
             b"<opensearch:totalResults>0<", f"<opensearch:totalResults>{len(entries)}<".encode()
         ).replace(b"</feed>", b"".join(entries) + b"\n</feed>")
         self._send(200, body, "application/atom+xml")
+
+    def _crossref_work(self, doi: str, query: dict[str, str]) -> None:
+        """Crossref's /works/{doi}: a recorded answer from crossref/, else Crossref's own 404."""
+        name = "works_" + unquote(doi).lower().replace("/", "_") + ".json"
+        path = self.server.fixtures / "crossref" / name
+        if not path.is_file():
+            self._send(404, b"Resource not found.", "text/plain")
+            return
+        self._send(200, path.read_bytes(), "application/json")
 
 
 class FeedServer:

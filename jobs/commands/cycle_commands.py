@@ -10,7 +10,7 @@ import typer
 
 from jobs import run_cycle
 from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, warn, working
-from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row
+from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row, print_pending
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
@@ -50,6 +50,7 @@ def run(
     finally:
         store.close()
     out.print(table("Feeds", REFRESH_COLUMNS, [outcome_row(o) for o in report.refresh.outcomes]))
+    print_pending(report.refresh.pending)
     delivered = {o.digest_id: o for o in report.delivery.outcomes}
     rows = []
     for outcome in report.compose.outcomes:

@@ -19,6 +19,7 @@ from jobs.library import (
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import papers_by_ids
+from recommender.store.pending_feedback import pending_for
 
 UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
 IdsArg = Annotated[
@@ -33,7 +34,9 @@ def _print_report(verb: str, report: LibraryReport) -> None:
     if report.unchanged:
         out.print(f"already so: {', '.join(report.unchanged)}")
     if report.looked_up:
-        out.print(f"looked up on arXiv: {report.looked_up}")
+        out.print(f"looked up (arXiv, Crossref): {report.looked_up}")
+    if report.pending:
+        out.print(f"pending (every refresh tries again): {', '.join(report.pending)}")
     finish(report.problems)
 
 
@@ -50,7 +53,9 @@ def _feedback(user_id: str, ids: list[str], kind: FeedbackKind, config: Path | N
 
 @command("like")
 def like(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
-    """Mark papers as relevant for USER; unknown arXiv ids are looked up on arXiv.
+    """Mark papers as relevant for USER; unknown ids are looked up (arXiv, Crossref for DOIs).
+
+    A lookup that cannot reach the service keeps the like pending; every refresh tries again.
 
     Example: papersift like alice 2401.01234 10.1038/s41586-024-07000-0
     """
@@ -68,7 +73,7 @@ def dislike(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
 
 @command("unlike")
 def unlike(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
-    """Forget USER's like or dislike of papers.
+    """Forget USER's like or dislike of papers (also one still pending a lookup).
 
     Example: papersift unlike alice 2401.01234
     """
@@ -122,6 +127,7 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         with store.begin() as conn:
             feedback = feedback_for(conn, account.id)
             papers = papers_by_ids(conn, [f.paper_id for f in feedback])
+            pending = pending_for(conn, account.id)
     finally:
         store.close()
     out.print(f"[bold]{account.name or account.id}[/bold] <{account.email}>")
@@ -132,6 +138,19 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         ident = (paper.arxiv_id or paper.doi or "") if paper else ""
         rows.append([item.kind, ident, title[:90], item.origin, item.created_at.date()])
     out.print(table("Liked and disliked papers", ["", "id", "title", "from", "since"], rows))
+    if pending:
+        pending_rows = [
+            [
+                p.kind,
+                p.identifier,
+                p.attempts,
+                p.last_tried_at.strftime("%Y-%m-%d %H:%M"),
+                p.last_error,
+            ]
+            for p in pending
+        ]
+        columns = ["", "id", "tries", "last tried (UTC)", "last error"]
+        out.print(table("Waiting for a lookup (every refresh tries again)", columns, pending_rows))
     settings_rows = [
         ["keywords", ", ".join(f"{k} ({w:+g})" for k, w in account.keywords.items()) or "-"],
         ["muted keywords", ", ".join(account.muted_keywords) or "-"],

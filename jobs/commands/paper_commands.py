@@ -12,6 +12,7 @@ from jobs import refresh_feeds
 from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, working
 from jobs.commands.config_commands import mask_url
 from jobs.context import migrate_database, open_settings, open_store_for
+from jobs.library import PendingReport
 from jobs.refresh_feeds import FeedOutcome
 from recommender.errors import InputError
 from recommender.store.feeds import all_feed_states
@@ -43,6 +44,17 @@ def outcome_row(outcome: FeedOutcome) -> list[object]:
     ]
 
 
+def print_pending(pending: PendingReport) -> None:
+    """One line about likes that waited for a lookup, when there were any."""
+    parts = []
+    if pending.resolved:
+        parts.append(f"{len(pending.resolved)} resolved ({', '.join(pending.resolved)})")
+    if pending.waiting:
+        parts.append(f"{pending.waiting} still waiting (`papersift profile USER` says why)")
+    if parts:
+        out.print(f"Pending likes: {'; '.join(parts)}.", markup=False)
+
+
 REFRESH_COLUMNS = ["feed", "status", "fetched", "new", "updated", "skipped", "errors", "time"]
 
 
@@ -68,6 +80,7 @@ def refresh(
     finally:
         store.close()
     out.print(table("Refresh", REFRESH_COLUMNS, [outcome_row(o) for o in report.outcomes]))
+    print_pending(report.pending)
     finish([f"feed {o.name}: {o.error}" for o in report.failed])
 
 

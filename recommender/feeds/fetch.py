@@ -13,6 +13,9 @@ import httpx
 from recommender.errors import FeedHTTPError, FeedTooLarge, FeedUnreachable
 from recommender.feeds.deadline import Deadline
 
+# How Papersift names itself to feed servers and lookup APIs (Crossref and arXiv ask for one).
+USER_AGENT = "Papersift/0.1 (+https://github.com/papersift; self-hosted paper alerts)"
+
 
 @dataclass
 class FetchResult:

@@ -161,6 +161,21 @@ locks = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# A like or dislike given by arXiv id or DOI whose lookup failed (network, server); each refresh
+# tries again, and a success turns it into a `feedback` row.
+pending_feedback = Table(
+    "pending_feedback",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("identifier", String(400), primary_key=True),  # normalised: bare arXiv id or DOI
+    Column("kind", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_tried_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,

@@ -16,7 +16,7 @@ from recommender.errors import SchemaOutOfDate, StoreError
 from recommender.store import Store, open_store
 from recommender.store import migrations as migrations_module
 from recommender.store.engine import make_engine
-from recommender.store.migrations import Migration, current_version
+from recommender.store.migrations import LATEST, MIGRATIONS, Migration, current_version
 from recommender.store.papers import count_papers, save_papers
 from recommender.store.tables import schema_version
 
@@ -29,7 +29,7 @@ def test_sqlite_folder_is_created_and_pragmas_are_set(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         assert store.dialect == "sqlite"
-        assert store.migrations_applied == ["0001_initial"]
+        assert store.migrations_applied == [m.label for m in MIGRATIONS]
 
 
 def test_relative_sqlite_url_is_relative_to_the_working_folder(
@@ -46,7 +46,7 @@ def test_blank_sqlite_file_is_refused_and_not_created(tmp_path: Path) -> None:
     with pytest.raises(SchemaOutOfDate) as caught:
         open_store(f"sqlite:///{path}")
     assert str(caught.value) == (
-        f"database sqlite:///{path} is blank (schema version 0), this Papersift needs 1. "
+        f"database sqlite:///{path} is blank (schema version 0), this Papersift needs {LATEST}. "
         "Run: papersift migrate"
     )
     assert not path.exists() and not path.parent.exists()
@@ -72,7 +72,7 @@ def test_blank_postgresql_is_refused_with_the_password_masked(
     user = postgres_server.user
     assert str(caught.value) == (
         f"database postgresql://{user}:***@127.0.0.1:5432/{name} is blank (schema version 0), "
-        "this Papersift needs 1. Run: papersift migrate"
+        f"this Papersift needs {LATEST}. Run: papersift migrate"
     )
     assert caught.value.hint == "Run: papersift migrate"
 
@@ -121,7 +121,7 @@ def _add_migration_2(monkeypatch: pytest.MonkeyPatch) -> None:
         ddl = column.type.compile(conn.dialect)
         conn.execute(text(f"ALTER TABLE papers ADD COLUMN score_hint {ddl}"))
 
-    patched = [*migrations_module.MIGRATIONS, Migration(2, "paper_score_hint", add_column)]
+    patched = [*migrations_module.MIGRATIONS, Migration(LATEST + 1, "paper_score_hint", add_column)]
     monkeypatch.setattr(migrations_module, "MIGRATIONS", patched)
 
 
@@ -133,12 +133,12 @@ def test_schema_behind_is_refused_until_migrated(
     with pytest.raises(SchemaOutOfDate) as caught:
         open_store(blank_url)
     assert str(caught.value) == (
-        f"database {blank_url} is at schema version 1, this Papersift needs 2. "
+        f"database {blank_url} is at schema version {LATEST}, this Papersift needs {LATEST + 1}. "
         "Run: papersift migrate"
     )
     with open_store(blank_url, migrate=True) as store:
-        assert store.migrations_applied == ["0002_paper_score_hint"]
-        assert current_version(store.engine) == 2
+        assert store.migrations_applied == [f"{LATEST + 1:04d}_paper_score_hint"]
+        assert current_version(store.engine) == LATEST + 1
         columns = {c["name"] for c in inspect(store.engine).get_columns("papers")}
         assert "score_hint" in columns
 
@@ -150,7 +150,9 @@ def test_database_newer_than_this_papersift_is_refused(blank_url: str) -> None:
         with pytest.raises(StoreError) as caught:
             open_store(blank_url, migrate=migrate)
         assert not isinstance(caught.value, SchemaOutOfDate)
-        assert "is at schema version 7, newer than this Papersift knows (1)" in str(caught.value)
+        assert f"is at schema version 7, newer than this Papersift knows ({LATEST})" in str(
+            caught.value
+        )
 
 
 def test_begin_commits_or_rolls_back(store: Store) -> None:

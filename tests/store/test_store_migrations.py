@@ -16,7 +16,13 @@ from recommender.errors import StoreError
 from recommender.store import migrations as migrations_module
 from recommender.store import open_store
 from recommender.store.engine import make_engine
-from recommender.store.migrations import LATEST, Migration, current_version, migrate
+from recommender.store.migrations import (
+    LATEST,
+    MIGRATIONS,
+    Migration,
+    current_version,
+    migrate,
+)
 from recommender.store.tables import metadata, schema_version
 
 
@@ -51,12 +57,14 @@ def test_migrate_from_blank_is_idempotent(blank_url: str) -> None:
     engine = make_engine(blank_url)
     try:
         assert current_version(engine) == 0
-        assert migrate(engine, now=T0) == ["0001_initial"]
-        assert current_version(engine) == LATEST == 1
+        assert migrate(engine, now=T0) == [m.label for m in MIGRATIONS]
+        assert current_version(engine) == LATEST == MIGRATIONS[-1].number
         assert migrate(engine) == []
         with engine.connect() as conn:
             rows = conn.execute(select(schema_version)).all()
-        assert [(r.version, r.name, r.applied_at) for r in rows] == [(1, "initial", T0)]
+        assert [(r.version, r.name, r.applied_at) for r in rows] == [
+            (m.number, m.name, T0) for m in MIGRATIONS
+        ]
         assert set(inspect(engine).get_table_names()) == set(metadata.tables)
     finally:
         engine.dispose()
@@ -87,7 +95,7 @@ def test_apscheduler_job_table_does_not_confuse_migrations(blank_url: str) -> No
     try:
         _start_apscheduler(engine)  # APScheduler first: the database is still blank for us
         assert current_version(engine) == 0
-        assert migrate(engine) == ["0001_initial"]
+        assert migrate(engine) == [m.label for m in MIGRATIONS]
         _start_apscheduler(engine)  # and after: nothing changes
         assert current_version(engine) == LATEST
         assert migrate(engine) == []
@@ -120,9 +128,11 @@ def test_concurrent_migrations_apply_each_migration_once(blank_url: str) -> None
         thread.join()
     try:
         assert not errors
-        assert sorted(results) == [[], [], ["0001_initial"]]
+        assert sorted(results) == [[], [], [m.label for m in MIGRATIONS]]
         with engines[0].connect() as conn:
-            assert conn.execute(select(schema_version.c.version)).scalars().all() == [1]
+            assert conn.execute(select(schema_version.c.version)).scalars().all() == [
+                m.number for m in MIGRATIONS
+            ]
     finally:
         for engine in engines:
             engine.dispose()
@@ -135,17 +145,17 @@ def test_a_failing_migration_leaves_nothing_behind(
         conn.execute(text("CREATE TABLE half_done (id INTEGER PRIMARY KEY)"))
         conn.execute(text("ALTER TABLE no_such_table ADD COLUMN x INTEGER"))
 
-    patched = [*migrations_module.MIGRATIONS, Migration(2, "broken", half_done)]
+    patched = [*migrations_module.MIGRATIONS, Migration(LATEST + 1, "broken", half_done)]
     monkeypatch.setattr(migrations_module, "MIGRATIONS", patched)
     engine = make_engine(blank_url)
     try:
         with pytest.raises(StoreError) as caught:
             migrate(engine)
-        assert str(caught.value).startswith("migration 0002_broken failed on ")
+        assert str(caught.value).startswith(f"migration {LATEST + 1:04d}_broken failed on ")
         assert caught.value.hint == (
             "Nothing of it was applied; fix the cause and run papersift migrate again"
         )
-        assert current_version(engine) == 1  # migration 1 was committed on its own
+        assert current_version(engine) == LATEST  # the earlier ones were committed on their own
         assert "half_done" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

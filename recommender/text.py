@@ -99,3 +99,11 @@ def split_anchor_authors(value: str | None) -> list[str]:
     # No anchors: drop parenthesised affiliations, then read a plain list.
     plain = re.sub(r"\([^()]*(?:\([^()]*\)[^()]*)*\)", " ", clean_text(markup))
     return split_authors(plain)
+
+
+def short_title(title: str, limit: int = 80) -> str:
+    """A title cut at a word boundary with an ellipsis when longer than `limit` characters."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
+    return (cut or title[: limit - 1]) + "…"

@@ -18,6 +18,7 @@ from jobs.picks import rank_users
 from recommender.digest.view import match_words
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
+from recommender.text import short_title
 
 UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
 
@@ -127,7 +128,7 @@ def recommend(
     for rank, scored in enumerate(picks, start=1):
         paper = papers[scored.paper_key]
         why = "; ".join(r.text for r in scored.reasons)
-        rows.append([rank, match_words(scored.score), paper.title[:90], why])
+        rows.append([rank, match_words(scored.score), short_title(paper.title, 90), why])
     title = f"{account.id}: {len(picks)} of {considered} unsent papers pass the threshold"
     if last_digest is not None:
         title += f" (papers new since the last digest, {last_digest:%Y-%m-%d %H:%M} UTC)"

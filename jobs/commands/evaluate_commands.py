@@ -11,6 +11,7 @@ from jobs.context import open_settings, open_store_for
 from jobs.evaluate import CUTOFFS, evaluate_user
 from jobs.library import sync_config_likes
 from recommender.errors import InputError
+from recommender.text import short_title
 
 
 @command("evaluate")
@@ -39,7 +40,10 @@ def evaluate(
             except InputError as exc:
                 problems.append(str(exc))
                 continue
-            rows = [[h.rank, h.title[:90]] for h in sorted(result.held_out, key=lambda h: h.rank)]
+            rows = [
+                [h.rank, short_title(h.title, 90)]
+                for h in sorted(result.held_out, key=lambda h: h.rank)
+            ]
             out.print(
                 table(
                     f"{account.id}: {len(result.held_out)} most recent likes held out, profile from "

@@ -20,6 +20,7 @@ from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import papers_by_ids
 from recommender.store.pending_feedback import pending_for
+from recommender.text import short_title
 
 UserArg = Annotated[str, typer.Argument(help="The user's id from the config.", show_default=False)]
 IdsArg = Annotated[
@@ -136,7 +137,7 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         paper = papers.get(item.paper_id)
         title = paper.title if paper else "?"
         ident = (paper.arxiv_id or paper.doi or "") if paper else ""
-        rows.append([item.kind, ident, title[:90], item.origin, item.created_at.date()])
+        rows.append([item.kind, ident, short_title(title, 90), item.origin, item.created_at.date()])
     out.print(table("Liked and disliked papers", ["", "id", "title", "from", "since"], rows))
     if pending:
         pending_rows = [

@@ -17,6 +17,7 @@ from jobs.refresh_feeds import FeedOutcome
 from recommender.errors import InputError
 from recommender.store.feeds import all_feed_states
 from recommender.store.papers import list_papers
+from recommender.text import short_title
 
 
 def parse_date(value: str) -> datetime:
@@ -130,7 +131,7 @@ def papers(
     rows = [
         [
             p.arxiv_id or p.doi or p.key,
-            p.title[:80],
+            short_title(p.title),
             ", ".join(p.authors[:2]) + (" et al." if len(p.authors) > 2 else ""),
             p.published.date() if p.published else "",
             ", ".join(p.sources),

@@ -5,16 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from recommender.models import ScoredPaper
-
-TITLE_CHARS = 80
-
-
-def short_title(title: str, limit: int = TITLE_CHARS) -> str:
-    """A title cut at a word boundary with an ellipsis when longer than `limit` characters."""
-    if len(title) <= limit:
-        return title
-    cut = title[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
-    return (cut or title[: limit - 1]) + "…"
+from recommender.text import short_title
 
 
 def readable_reasons(picks: list[ScoredPaper], titles: dict[str, str]) -> list[ScoredPaper]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from recommender.text import (
     clean_text,
     flip_name,
+    short_title,
     split_anchor_authors,
     split_authors,
     split_surname_first,
@@ -81,3 +82,12 @@ def test_clean_text_drops_script_and_style_with_their_content_escaped_or_not() -
     assert clean_text(raw) == "On graphs"
     assert clean_text("&lt;script src=x&gt;Unclosed tag") == "Unclosed tag"
     assert clean_text("a <scripted> b, $x<style$") == "a <scripted> b, $x<style$"
+
+
+def test_short_title_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
+    title = "Frequency of Hot Jupiters and Very Hot Jupiters from the OGLE-III Transit Surveys"
+    assert short_title(title, 40) == "Frequency of Hot Jupiters and Very Hot…"
+    assert len(short_title(title, 40)) <= 40
+    assert short_title(title, 200) == title
+    assert short_title("Supercalifragilisticexpialidocious", 10) == "Supercali…"  # one long word
+    assert short_title("Graphs: a survey of results", 9) == "Graphs…"  # no dangling colon

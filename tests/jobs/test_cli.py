@@ -17,6 +17,7 @@ from typer.main import get_command
 
 from jobs.cli import app
 from recommender.config import settings_from_dict
+from recommender.text import short_title
 
 Cli = Callable[..., Any]
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -377,3 +378,31 @@ def test_one_users_bibtex_problems_stay_with_that_user(
     recommend = cli("recommend", "gene", "--config", str(config))
     said = [line for line in recommend.stderr.splitlines() if "untitled_note_2024" in line]
     assert len(said) == 1
+
+
+def test_tables_cut_long_titles_at_a_word_with_an_ellipsis(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    lines = cli("papers", "--json", "--config", str(config)).stdout.splitlines()
+    stored = [json.loads(line) for line in lines]
+    long_titles = [p["title"] for p in stored if len(p["title"]) > 80]
+    assert len(long_titles) >= 3
+    listing = cli("papers", "--config", str(config)).stdout
+    shown_titles = table_column(listing, 1)
+    for title in long_titles:
+        shown = short_title(title)
+        assert shown.endswith("…") and title.startswith(shown[:-1])
+        assert title[len(shown) - 1] in " ,;:.-"  # the cut falls between words
+        assert shown in shown_titles
+
+
+def table_column(listing: str, index: int) -> list[str]:
+    """Column `index` of a rich table, cells that rich folded over several lines joined."""
+    cells: list[list[str]] = []
+    for line in listing.splitlines():
+        if not line.startswith("│"):
+            continue
+        fields = [f.strip() for f in line.strip("│").split("│")]
+        if fields[0]:
+            cells.append([])
+        cells[-1].append(fields[index])
+    return [" ".join(part for part in cell if part) for cell in cells]

@@ -295,6 +295,28 @@ def _inline_paper(user: UserSettings, title: str, abstract: str, authors: list[s
     )
 
 
+def config_papers(settings: Settings, user: UserSettings) -> tuple[list[Paper], list[str]]:
+    """The papers a user's config gives by text (liked_papers, bibtex) and the problems met.
+
+    Reads only the config and the BibTeX file, so `status` can show the problems too.
+    """
+    papers = [_inline_paper(user, p.title, p.abstract, p.authors) for p in user.liked_papers]
+    problems: list[str] = []
+    if user.bibtex:
+        bib_path = settings.resolve(user.bibtex)
+        try:
+            parsed = parse_bibtex(
+                bib_path.read_text(encoding="utf-8", errors="replace"), str(bib_path)
+            )
+            papers.extend(parsed.papers)
+            problems.extend(parsed.problems)
+        except OSError as exc:
+            problems.append(
+                f"users.{user.id}.bibtex: cannot read {bib_path} ({exc.strerror}). Fix the path"
+            )
+    return papers, problems
+
+
 def sync_config_likes(
     settings: Settings, store: Store, now: datetime, client: httpx.Client | None = None
 ) -> dict[str, list[str]]:
@@ -307,19 +329,7 @@ def sync_config_likes(
     for user in settings.users:
         report = LibraryReport()
         wanted: dict[int, FeedbackKind] = {}
-        inline = [_inline_paper(user, p.title, p.abstract, p.authors) for p in user.liked_papers]
-        if user.bibtex:
-            bib_path = settings.resolve(user.bibtex)
-            try:
-                parsed = parse_bibtex(
-                    bib_path.read_text(encoding="utf-8", errors="replace"), str(bib_path)
-                )
-                inline.extend(parsed.papers)
-                report.problems.extend(parsed.problems)
-            except OSError as exc:
-                report.problems.append(
-                    f"users.{user.id}.bibtex: cannot read {bib_path} ({exc.strerror}). Fix the path"
-                )
+        inline, report.problems = config_papers(settings, user)
         if inline:
             with store.begin() as conn:
                 saved = save_papers(conn, inline, now)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jobs.library import config_papers
 from jobs.run_cycle import CYCLE_LOCK
 from jobs.scheduler import user_trigger
 from recommender.config import Settings
@@ -19,6 +20,7 @@ from recommender.store.feeds import all_feed_states
 from recommender.store.health import digest_counts, latest_digest_states
 from recommender.store.locks import current_lease
 from recommender.store.outbox import DigestStatus
+from recommender.store.pending_feedback import pending_for
 from recommender.store.users import all_user_states
 
 
@@ -86,6 +88,9 @@ class StatusReport:
     alerts: dict[str, int] = field(default_factory=dict)
     feeds: list[FeedHealth] = field(default_factory=list)
     users: list[UserHealth] = field(default_factory=list)
+    # Per user: problems in their config library (BibTeX entries skipped, unreadable file).
+    library_warnings: dict[str, list[str]] = field(default_factory=dict)
+    pending_likes: dict[str, int] = field(default_factory=dict)  # likes waiting for a lookup
 
     @property
     def healthy(self) -> bool:
@@ -138,6 +143,7 @@ def gather_status(settings: Settings, store: Store, now: datetime) -> StatusRepo
         states = {state.name: state for state in all_feed_states(conn)}
         latest = latest_digest_states(conn)
         switches = all_user_states(conn)
+        pending = pending_for(conn)
     if cycle is not None:
         record = cycle.report or {}
         report.last_cycle = CycleInfo(
@@ -164,6 +170,12 @@ def gather_status(settings: Settings, store: Store, now: datetime) -> StatusRepo
             )
         )
     for user in settings.users:
+        _papers, problems = config_papers(settings, user)
+        if problems:
+            report.library_warnings[user.id] = problems
+        waiting = sum(1 for p in pending if p.user_id == user.id)
+        if waiting:
+            report.pending_likes[user.id] = waiting
         switch = switches.get(user.id)
         digest = latest.get(user.id)
         if switch is not None and switch.unsubscribed:

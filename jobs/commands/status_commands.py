@@ -82,4 +82,14 @@ def _print(report: StatusReport) -> None:
     if report.users:
         rows = [[u.user_id, u.email, u.state, u.detail] for u in report.users]
         out.print(table("Users not getting digests", ["user", "email", "state", "detail"], rows))
+    for user_id, problems in report.library_warnings.items():
+        out.print(f"Library of {user_id}: {len(problems)} problem(s)", markup=False)
+        for problem in problems[:5]:
+            out.print(f"  {problem}", markup=False)
+        if len(problems) > 5:
+            out.print(f"  … and {len(problems) - 5} more (papersift profile {user_id})")
+    for user_id, waiting in report.pending_likes.items():
+        out.print(
+            f"Likes of {user_id} waiting for a lookup: {waiting} (papersift profile {user_id})"
+        )
     out.print("Healthy." if report.healthy else "Needs attention (see above).")

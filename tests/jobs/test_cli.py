@@ -378,6 +378,14 @@ def test_one_users_bibtex_problems_stay_with_that_user(
     recommend = cli("recommend", "gene", "--config", str(config))
     said = [line for line in recommend.stderr.splitlines() if "untitled_note_2024" in line]
     assert len(said) == 1
+    # `status` shows each user's library problems under that user, and exits 0.
+    status = cli("status", "--config", str(config))
+    assert status.exit_code == 0
+    assert "Library of gene: " in status.stdout and "Library of rosa" not in status.stdout
+    assert "untitled_note_2024" in status.stdout
+    as_json = json.loads(cli("status", "--json", "--config", str(config)).stdout)
+    assert list(as_json["library_warnings"]) == ["gene"]
+    assert any("untitled_note_2024" in w for w in as_json["library_warnings"]["gene"])
 
 
 def test_tables_cut_long_titles_at_a_word_with_an_ellipsis(cli: Cli, config: Path) -> None:

@@ -75,6 +75,8 @@ def test_a_failed_lookup_keeps_the_like_pending_until_a_refresh_resolves_it(
     assert f"pending (every refresh tries again): {FLUIDS}" in result.stdout
     waiting = cli("profile", "rosa", "--config", str(config)).stdout
     assert "Waiting for a lookup" in waiting and FLUIDS in waiting
+    status = cli("status", "--config", str(config)).stdout
+    assert "Likes of rosa waiting for a lookup: 1 (papersift profile rosa)" in status
 
     still_down = cli("refresh", "--config", str(config))
     assert "Pending likes: 1 still waiting" in still_down.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from typing import Annotated
 
 import typer
@@ -14,7 +15,7 @@ from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row, print_pen
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
-from jobs.picks import rank_users
+from jobs.picks import Verdict, judge_window, rank_users
 from recommender.digest.view import match_words
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
@@ -105,16 +106,34 @@ def recommend(
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", help="How many (default: the user's max_papers).")
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="List every paper of the window, with why each one was left out."
+        ),
+    ] = False,
 ) -> None:
     """Preview what USER would get now: rank, score, title and why. Sends nothing.
 
-    Example: papersift recommend alice
+    With --all, also every other paper of the candidate window with its score and why it
+    was left out (below threshold, muted, already sent, diversity, beyond max_papers...).
+
+    Example: papersift recommend alice --all
     """
     settings = open_settings(config)
     account = settings.user(user)
     if limit:
         account = account.model_copy(update={"max_papers": limit})
     store = open_store_for(settings)
+    if show_all:
+        try:
+            warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
+            verdicts = judge_window(settings, store, account, now_utc())
+        finally:
+            store.close()
+        _print_window(account.id, verdicts, settings.ranking.candidate_window_days)
+        warn(warnings)
+        return
     try:
         warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
         inputs, ranked, papers = rank_users(settings, store, [account], now_utc())
@@ -138,6 +157,24 @@ def recommend(
             f"{account.id} has no liked papers or keywords yet: run papersift like {account.id} <arXiv id>"
         )
     warn(warnings)
+
+
+def _print_window(user_id: str, verdicts: list[Verdict], days: int) -> None:
+    """`recommend --all`: the picks, then every other paper of the window and why not."""
+    rows = []
+    for verdict in verdicts:
+        match = "-" if verdict.score is None else match_words(verdict.score)
+        number = verdict.rank if verdict.rank is not None else ""
+        rows.append([number, match, short_title(verdict.paper.title, 80), verdict.why])
+    picked = sum(v.rank is not None for v in verdicts)
+    title = (
+        f"{user_id}: {picked} picked of {len(verdicts)} papers first seen in the last {days} days"
+    )
+    out.print(table(title, ["#", "match", "title", "picked because / left out because"], rows))
+    counts = Counter(v.kind for v in verdicts if v.rank is None)
+    if counts:
+        parts = ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
+        out.print(f"Left out: {parts}.", markup=False)
 
 
 @command("schedule")

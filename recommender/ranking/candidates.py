@@ -59,20 +59,36 @@ class CandidateSet:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def masks(self, chunk: Sequence[ProfileInput]) -> tuple[np.ndarray, np.ndarray]:
-        """(removed, followed) per user x candidate: excluded, seen or muted; followed authors."""
-        removed = np.zeros((len(chunk), len(self)), dtype=bool)
-        followed = np.zeros_like(removed)
+    def followed(self, chunk: Sequence[ProfileInput]) -> np.ndarray:
+        """Per user x candidate: written by an author the user follows."""
+        followed = np.zeros((len(chunk), len(self)), dtype=bool)
         for i, p in enumerate(chunk):
             for name in p.followed_authors:
                 followed[i, self.by_author.get(normalise_author(name), [])] = True
+        return followed
+
+    def removed(self, chunk: Sequence[ProfileInput]) -> np.ndarray:
+        """Per user x candidate: excluded, already rated, or muted."""
+        removed = np.zeros((len(chunk), len(self)), dtype=bool)
+        for i, p in enumerate(chunk):
             for name in p.muted_authors:
                 removed[i, self.by_author.get(normalise_author(name), [])] = True
             for phrase in p.muted_keywords:
                 removed[i] |= self.phrases.mask(phrase)
             seen = p.exclude.union(d.key for d in p.liked).union(d.key for d in p.disliked)
             removed[i, [self.column[key] for key in seen if key in self.column]] = True
-        return removed, followed
+        return removed
+
+    def muted_by(self, profile: ProfileInput) -> dict[int, str]:
+        """Column -> the first mute (author, then term, in config order) that removes it."""
+        muted: dict[int, str] = {}
+        for name in profile.muted_authors:
+            for column in self.by_author.get(normalise_author(name), []):
+                muted.setdefault(column, f"author {name}")
+        for phrase in profile.muted_keywords:
+            for column in np.flatnonzero(self.phrases.mask(phrase)).tolist():
+                muted.setdefault(column, f"term '{phrase}'")
+        return muted
 
     def keyword_hits(self, chunk: Sequence[ProfileInput]) -> list[dict[str, np.ndarray]]:
         """Per user: which candidates contain each of its positive keywords."""

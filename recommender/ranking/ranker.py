@@ -19,7 +19,7 @@ from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
 from recommender.ranking.explain import ChunkPicks, bare_chunk, explain_chunk
 from recommender.ranking.inputs import Candidate, LikedText, ProfileInput
 from recommender.ranking.interests import interest_labels, interest_picks, reserve_slots
-from recommender.ranking.profile import DocumentTable, build_profiles, document_table
+from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
     add_crowd,
@@ -39,6 +39,26 @@ class ScoredChunk:
 
     picks: ChunkPicks
     evidence: tuple[sp.csr_matrix, list[np.ndarray], list[dict[str, np.ndarray]], int]
+
+
+@dataclass
+class RankSetting:
+    """What every chunk of one rank call shares."""
+
+    pool: CandidateSet
+    reference: PaperVectors
+    table: DocumentTable
+    labels: np.ndarray | None  # interest label of each liked paper
+    crowd: CrowdVectors | None
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """One candidate's score for one user before filtering, and the mute that removes it."""
+
+    score: float | None
+    followed: bool
+    muted_by: str | None  # "author Jane Doe" or "term 'crypto'"
 
 
 @contextmanager
@@ -115,26 +135,15 @@ class Ranker:
         results: dict[str, list[ScoredPaper]] = {p.user_id: [] for p in profiles}
         if not candidates or not profiles or k <= 0:
             return results
-        pool = CandidateSet(fitted, candidates)
-        reference = PaperVectors.of(fitted, fitted.reference_terms)
-        table = document_table(fitted, profiles)
-        labels = interest_labels(fitted, table.topics) if len(table.row) else None
-        crowd_vectors = None
-        if crowd is not None and self.config.crowd_weight > 0:
-            liked_keys = sorted(table.row, key=table.row.__getitem__)
-            crowd_vectors = CrowdVectors.of(
-                crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
-            )
+        setting = self._setting(fitted, profiles, candidates, crowd)
         step = self.config.user_chunk
         chunks = [profiles[i : i + step] for i in range(0, len(profiles), step)]
 
         def rank_chunk(chunk: Sequence[ProfileInput]) -> list[list[ScoredPaper]]:
-            scored = self._score_chunk(
-                fitted, chunk, pool, reference, table, labels, crowd_vectors, k, threshold
-            )
+            scored = self._score_chunk(fitted, chunk, setting, k, threshold)
             if explain:
-                return explain_chunk(chunk, scored.picks, pool.view, *scored.evidence)
-            return bare_chunk(scored.picks, pool.keys)
+                return explain_chunk(chunk, scored.picks, setting.pool.view, *scored.evidence)
+            return bare_chunk(scored.picks, setting.pool.keys)
 
         done = 0
         with _collector_paused(), _chunk_runner(len(chunks)) as run:
@@ -146,33 +155,89 @@ class Ranker:
                     progress(done, len(profiles))
         return results
 
-    def _score_chunk(
+    def score_each(
         self,
         fitted: FittedText,
-        chunk: Sequence[ProfileInput],
-        pool: CandidateSet,
-        reference: PaperVectors,
-        table: DocumentTable,
-        labels: np.ndarray | None,
-        crowd: CrowdVectors | None,
-        k: int,
-        threshold: float,
-    ) -> ScoredChunk:
-        """Score, filter and pick for one chunk of users; gather what explaining needs."""
+        profile: ProfileInput,
+        candidates: Sequence[Candidate],
+        crowd: CrowdModel | None = None,
+    ) -> dict[str, CandidateScore]:
+        """Every candidate's score for one user before any filtering, and what mutes it.
+
+        The score rank() starts from (crowd view and followed-author boost included), ahead
+        of the threshold, the diversity discount and the cut to k: what `recommend --all`
+        shows for the papers that were left out. None when the profile has nothing to score
+        with (no likes, no keywords).
+        """
+        if not candidates:
+            return {}
+        setting = self._setting(fitted, [profile], candidates, crowd)
+        built, closeness, _, followed = self._closeness(fitted, [profile], setting)
+        scores = to_score(closeness[0]) if built.active[0] else None
+        muted = setting.pool.muted_by(profile)
+        return {
+            key: CandidateScore(
+                score=None if scores is None else float(scores[column]),
+                followed=bool(followed[0, column]),
+                muted_by=muted.get(column),
+            )
+            for column, key in enumerate(setting.pool.keys)
+        }
+
+    def _setting(
+        self,
+        fitted: FittedText,
+        profiles: Sequence[ProfileInput],
+        candidates: Sequence[Candidate],
+        crowd: CrowdModel | None,
+    ) -> RankSetting:
+        """What every chunk of one rank call shares: candidates, reference, liked papers."""
+        pool = CandidateSet(fitted, candidates)
+        reference = PaperVectors.of(fitted, fitted.reference_terms)
+        table = document_table(fitted, profiles)
+        labels = interest_labels(fitted, table.topics) if len(table.row) else None
+        crowd_vectors = None
+        if crowd is not None and self.config.crowd_weight > 0:
+            liked_keys = sorted(table.row, key=table.row.__getitem__)
+            crowd_vectors = CrowdVectors.of(
+                crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
+            )
+        return RankSetting(pool, reference, table, labels, crowd_vectors)
+
+    def _closeness(
+        self, fitted: FittedText, chunk: Sequence[ProfileInput], setting: RankSetting
+    ) -> tuple[Profiles, np.ndarray, np.ndarray | None, np.ndarray]:
+        """(profiles, closeness with crowd and followed boost, crowd part, followed mask)."""
         config = self.config
-        built = build_profiles(fitted, table, chunk, config)
+        built = build_profiles(fitted, setting.table, chunk, config)
         closeness, spread = relative_closeness(
-            fitted, built, pool.vectors, reference, config.topic_weight
+            fitted, built, setting.pool.vectors, setting.reference, config.topic_weight
         )
         crowd_part = None
+        crowd = setting.crowd
         if crowd is not None:
             users, own = crowd.users(built.liked_rows)
             crowd_part = add_crowd(
                 closeness, spread, users, own, crowd.papers, crowd.reference, config.crowd_weight
             )
-        removed, followed = pool.masks(chunk)
-        removed[~built.active] = True
+        followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed
+        return built, closeness, crowd_part, followed
+
+    def _score_chunk(
+        self,
+        fitted: FittedText,
+        chunk: Sequence[ProfileInput],
+        setting: RankSetting,
+        k: int,
+        threshold: float,
+    ) -> ScoredChunk:
+        """Score, filter and pick for one chunk of users; gather what explaining needs."""
+        config = self.config
+        pool, table, labels = setting.pool, setting.table, setting.labels
+        built, closeness, crowd_part, followed = self._closeness(fitted, chunk, setting)
+        removed = pool.removed(chunk)
+        removed[~built.active] = True
         closeness[removed | (closeness <= closeness_for(threshold))] = -np.inf
         columns, shown = diverse_top_k(
             closeness,

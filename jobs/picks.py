@@ -70,12 +70,11 @@ def rank(
     for k, group in sorted(by_size.items()):
         profiles = [i.profile for i in group]
         ranked |= ranker.rank(fitted, profiles, candidates, k, crowd=crowd)
-    titles = {key: paper.title for key, paper in by_key.items()}
     results = {}
     for item in inputs:
         floor = threshold_score(item.user)
         picks = [s for s in ranked.get(item.user.id, []) if s.score >= floor]
-        results[item.user.id] = readable_reasons(picks[: item.user.max_papers], titles)
+        results[item.user.id] = readable_reasons(picks[: item.user.max_papers], by_key)
     return Ranking(inputs, results, by_key, candidates, fitted, crowd)
 
 

@@ -1,22 +1,38 @@
-"""Reason wording for readers: the ranker's reasons with liked papers named by their titles."""
+"""Reason wording for readers: liked papers named by their titles, shared terms as phrases."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
-from recommender.models import ScoredPaper
+from recommender.models import Paper, Reason, ScoredPaper
+from recommender.ranking.phrases import as_phrases
 from recommender.text import short_title
 
 
-def readable_reasons(picks: list[ScoredPaper], titles: dict[str, str]) -> list[ScoredPaper]:
-    """Name the nearest liked paper by its title (from key -> title) instead of its key."""
+def readable_reasons(picks: list[ScoredPaper], papers: Mapping[str, Paper]) -> list[ScoredPaper]:
+    """Each pick's reasons as a reader sees them (papers by key: the picks and liked papers).
+
+    The nearest liked paper is named by its title instead of its key, and the shared terms
+    grow into the phrases the pick and that liked paper both use ("reward model").
+    """
     result = []
     for scored in picks:
+        nearest = next((r.paper_key for r in scored.reasons if r.kind == "nearest_liked"), None)
+        liked = papers.get(nearest or "")
         reasons = []
         for reason in scored.reasons:
-            title = titles.get(reason.paper_key or "")
-            if reason.kind == "nearest_liked" and title is not None:
-                reason = replace(reason, text=f"close to your liked paper “{short_title(title)}”")
+            if reason.kind == "nearest_liked" and liked is not None:
+                reason = replace(
+                    reason, text=f"close to your liked paper “{short_title(liked.title)}”"
+                )
+            elif reason.kind == "terms" and liked is not None and scored.paper_key in papers:
+                reason = _as_phrases(reason, papers[scored.paper_key].text, liked.text)
             reasons.append(reason)
         result.append(replace(scored, reasons=reasons))
     return result
+
+
+def _as_phrases(reason: Reason, paper_text: str, liked_text: str) -> Reason:
+    terms = as_phrases(reason.terms, paper_text, liked_text)
+    return replace(reason, text="shares " + ", ".join(terms), terms=terms)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 
-from recommender.ranking.explain import PaperView
+from recommender.ranking.explain import PaperView, reason_background
 from recommender.ranking.inputs import Candidate, ProfileInput, normalise_author
 from recommender.ranking.score import PaperVectors
 from recommender.ranking.vectorize import FittedText
+from recommender.ranking.words import fold
 
 
 class PhraseIndex:
@@ -48,12 +50,19 @@ class CandidateSet:
             for name in {normalise_author(a) for a in c.authors}:
                 self.by_author.setdefault(name, []).append(i)
         self.phrases = PhraseIndex([c.text for c in self.ordered])
-        self.view = PaperView(
+        self._fitted = fitted
+
+    @cached_property
+    def view(self) -> PaperView:
+        """What explaining needs; built on first use, so ranking without reasons skips it."""
+        return PaperView(
             keys=self.keys,
             terms=self.vectors.terms,
             topics=self.vectors.topics,
             authors=[c.authors for c in self.ordered],
-            vocabulary=fitted.feature_names(),
+            vocabulary=self._fitted.feature_names(),
+            background=reason_background(self._fitted),
+            folded=np.array([fold(t) for t in self._fitted.feature_names().tolist()], dtype=object),
         )
 
     def __len__(self) -> int:

@@ -16,7 +16,13 @@ from recommender.models import ScoredPaper
 from recommender.ranking.candidates import CandidateSet
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
-from recommender.ranking.explain import ChunkPicks, bare_chunk, explain_chunk
+from recommender.ranking.explain import (
+    ChunkPicks,
+    bare_chunk,
+    explain_chunk,
+    liked_support,
+    presence,
+)
 from recommender.ranking.inputs import Candidate, LikedText, ProfileInput
 from recommender.ranking.interests import interest_labels, interest_picks, reserve_slots
 from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
@@ -38,7 +44,9 @@ class ScoredChunk:
     """A chunk's picks and the evidence explain_chunk needs (its trailing arguments)."""
 
     picks: ChunkPicks
-    evidence: tuple[sp.csr_matrix, list[np.ndarray], list[dict[str, np.ndarray]], int]
+    evidence: tuple[
+        sp.csr_matrix, sp.csr_matrix, list[np.ndarray], list[dict[str, np.ndarray]], int
+    ]
 
 
 @dataclass
@@ -50,6 +58,7 @@ class RankSetting:
     table: DocumentTable
     labels: np.ndarray | None  # interest label of each liked paper
     crowd: CrowdVectors | None
+    present: sp.csr_matrix  # which liked paper holds which term (for reasons)
 
 
 @dataclass(frozen=True)
@@ -202,7 +211,7 @@ class Ranker:
             crowd_vectors = CrowdVectors.of(
                 crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
             )
-        return RankSetting(pool, reference, table, labels, crowd_vectors)
+        return RankSetting(pool, reference, table, labels, crowd_vectors, presence(table.terms))
 
     def _closeness(
         self, fitted: FittedText, chunk: Sequence[ProfileInput], setting: RankSetting
@@ -273,6 +282,7 @@ class Ranker:
         liked_topics = [table.topics[rows] for rows in built.liked_rows]
         evidence = (
             built.terms,
+            liked_support(setting.present, built.liked_rows),
             liked_topics,
             pool.keyword_hits(chunk),
             config.reason_terms,

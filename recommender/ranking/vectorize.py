@@ -84,6 +84,10 @@ class FittedText:
         projected = np.asarray(terms @ self.basis.T, dtype=np.float32)
         return normalize(projected) if projected.shape[0] else projected
 
+    def background(self) -> np.ndarray:
+        """(V,) the mean unit term vector of the reference sample: what a typical paper says."""
+        return np.asarray(self.reference_terms.mean(axis=0), dtype=np.float32).ravel()
+
     def feature_names(self) -> np.ndarray:
         """The vocabulary, indexed like the term vectors' columns."""
         return self.vectorizer.get_feature_names_out()

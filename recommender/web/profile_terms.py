@@ -10,18 +10,10 @@ import re
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from recommender.ranking.words import BOILERPLATE
+
 # Words of 3+ letters (digits allowed after the first), so "x", "2024" and "a1" drop out.
 _WORD = re.compile(r"(?u)\b[^\W\d_][\w-]{2,}\b")
-# Words every abstract uses: they would top every chart and tell the reader nothing.
-BOILERPLATE = frozenset(
-    """
-    achieve allow also approach art based demonstrate different effective enable
-    existing experiment finding first however improve improved improving introduce key
-    large lead leading method model new novel number paper performance present problem
-    propose proposed provide range recent recently result second show shown significant
-    significantly state study task use used using various way well wide widely work
-    """.split()  # noqa: SIM905 - a word list reads best as words
-)
 STOP_WORDS = ENGLISH_STOP_WORDS | BOILERPLATE
 # Words ending in "s" that are not plurals (endings -ss, -us, -is, -ics are kept as well).
 NOT_PLURAL = frozenset(

@@ -18,7 +18,20 @@ from itsdangerous import BadData, URLSafeSerializer
 from recommender.config import Settings
 from recommender.errors import ConfigError, PapersiftError
 
-PURPOSES = ("relevant", "not-relevant", "unsubscribe", "profile")
+PURPOSES = (
+    "relevant",
+    "not-relevant",
+    "unsubscribe",
+    "profile",
+    # The self-service pages, one purpose each: a picks link never opens the settings.
+    "picks",
+    "search",
+    "library",
+    "settings",
+    "feed",
+    # The hidden field of every form on those pages (the CSRF defence; see web/forms.py).
+    "form",
+)
 # Purposes that act on one paper; the others act on the user as a whole.
 PAPER_PURPOSES = frozenset({"relevant", "not-relevant"})
 

@@ -5,7 +5,16 @@
 Per fold f: candidates = papers of fold f, profiles from each user's other papers; every method
 ranks all candidates for every evaluated user; metrics are averaged over users, then folds.
 The SVM (arxiv-sanity-lite) runs on a deterministic sample of --svm-users users per fold, and
-every method is also reported on that same sample.
+every method is also reported on that same sample, overall and by library size (bands of the
+user's liked train papers in the fold: 1-2, 3-5, 6-15, 16-50, >50), with Papersift/SVM ratios.
+
+When wordllama imports (semantic.py), two semantic methods (WordLlama embeddings of the bags
+of words, counts or tf-idf weighted) run too, and Papersift fused with each: per user,
+z(Papersift's score) + w * z(semantic cosine) over the candidates, for each w in FUSE_WEIGHTS.
+The fusion uses Papersift's score of every candidate before its picks (no diversity discount,
+no interest slots), so "papersift score, no picks (w=0)" is its baseline.
+Timing: ms/user of the ranking call without the fit, and with the fold's fit amortised over
+the users the method ranked in that fold.
 """
 
 from __future__ import annotations
@@ -25,14 +34,58 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: sib
 
 import data
 import peers
+import semantic
 from metrics import NAMES, macro, user_metrics
 
 from recommender.offline import LikesLine, profiles_from_likes
-from recommender.ranking import Candidate, LikedText, Ranker, RankerConfig
+from recommender.ranking import Candidate, CrowdModel, FittedText, LikedText, Ranker, RankerConfig
+from recommender.ranking.inputs import ProfileInput
 
-METHODS = ["papersift", "arxiv-sanity-lite SVM", "zotero-arxiv-daily", "TF-IDF centroid", "random"]
+BASE = ["papersift", "arxiv-sanity-lite SVM", "zotero-arxiv-daily", "TF-IDF centroid", "random"]
+SVM = "arxiv-sanity-lite SVM"
 TOP = 100
+FUSE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)  # 1.0: beyond issue #13's grid
+SCORE_ONLY = "papersift score, no picks (w=0)"
+# Library size: the user's liked train papers in the fold, (label, lowest, highest).
+BANDS = [("1-2", 1, 2), ("3-5", 3, 5), ("6-15", 6, 15), ("16-50", 16, 50), (">50", 51, 10**9)]
 PerUser = dict[str, dict[str, dict[str, float]]]  # method -> user -> metrics
+Users = list[tuple[str, list[str], set[str]]]  # (user, liked train papers, saved candidates)
+
+
+def semantic_name(variant: str) -> str:
+    """The table row of a semantic variant alone."""
+    return f"semantic (wordllama, {variant})"
+
+
+def fused_name(variant: str, weight: float) -> str:
+    """The table row of Papersift fused with a semantic variant at weight w."""
+    return f"papersift + semantic {variant} (fused, w={weight})"
+
+
+def method_names(with_semantic: bool) -> list[str]:
+    """Every method of the run, in table order."""
+    if not with_semantic:
+        return list(BASE)
+    extra = [semantic_name(v) for v in semantic.VARIANTS] + [SCORE_ONLY]
+    extra += [fused_name(v, w) for v in semantic.VARIANTS for w in FUSE_WEIGHTS]
+    return BASE + extra
+
+
+def band_of(size: int) -> str:
+    """The library-size band of a user with `size` liked train papers."""
+    return next(label for label, low, high in BANDS if low <= size <= high)
+
+
+def papersift_scores(
+    ranker: Ranker,
+    fitted: FittedText,
+    profiles: list[ProfileInput],
+    pool: list[Candidate],
+    crowd: CrowdModel | None,
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(candidate keys, user -> Papersift's score of every candidate), before rank's picks."""
+    keys, scores = ranker.score_matrix(fitted, profiles, pool, crowd)
+    return keys, {p.user_id: row for p, row in zip(profiles, scores, strict=True)}
 
 
 def top_ids(scores: np.ndarray, keys: list[str]) -> list[list[str]]:
@@ -44,18 +97,23 @@ def top_ids(scores: np.ndarray, keys: list[str]) -> list[list[str]]:
 def evaluate_fold(
     dataset: data.Dataset,
     fold: int,
-    users: list[tuple[str, list[str], set[str]]],
+    users: Users,
     svm_users: set[str],
     seed: int,
     tick: Callable[[int], None],
+    model: object | None,
 ) -> tuple[PerUser, dict[str, float], dict[str, float]]:
-    """Per-user metrics of every method on one fold, ms per user, and fit seconds."""
+    """Per-user metrics of every method on one fold, ms per user, and fit seconds.
+
+    `model` is the WordLlama model (None: no semantic methods).
+    """
     train_keys, keys = dataset.split(fold)
     all_keys = train_keys + keys
     index = {k: i for i, k in enumerate(all_keys)}
     candidates = np.arange(len(train_keys), len(all_keys))
     texts = [dataset.texts[k] for k in all_keys]
-    ranked: dict[str, dict[str, list[str]]] = {m: {} for m in METHODS}
+    methods = method_names(model is not None)
+    ranked: dict[str, dict[str, list[str]]] = {m: {} for m in methods}
     ms: dict[str, float] = {}
     fit_s: dict[str, float] = {}
 
@@ -98,6 +156,20 @@ def evaluate_fold(
     fit_s["zotero-arxiv-daily"] = fit_s["TF-IDF centroid"] = time.perf_counter() - start
     liked_rows = [np.array([index[k] for k in liked]) for _, liked, _ in users]
     user_ids = [u for u, _, _ in users]
+    if model is not None:
+        zscores = semantic_fold(
+            model, texts, keys, liked_rows, user_ids, candidates, ranked, ms, fit_s
+        )
+        start = time.perf_counter()
+        columns, full = papersift_scores(ranker, fitted, profiles, pool, crowd)
+        ps = semantic.standardise(np.stack([full[u] for u in user_ids]))
+        score_ms = (time.perf_counter() - start) * 1000 / max(len(users), 1)
+        if columns != keys:
+            raise SystemExit("Papersift's candidate order is not the sorted keys: a bug")
+        fuse(ps, zscores, user_ids, keys, ranked, ms, score_ms)
+        for name in ms:
+            if name == SCORE_ONLY or name.startswith("papersift + "):
+                fit_s[name] = fit_s["papersift"] + fit_s.get(fused_variant(name), 0.0)
     for method, weights, score in (
         ("zotero-arxiv-daily", "recency", peers.recency_scores),
         ("TF-IDF centroid", "mean", peers.centroid_scores),
@@ -128,8 +200,64 @@ def evaluate_fold(
     ms["arxiv-sanity-lite SVM"] = (time.perf_counter() - start) * 1000 / max(len(sampled), 1)
 
     saved = {u: test for u, _, test in users}
-    per_user = {m: {u: user_metrics(r, saved[u]) for u, r in ranked[m].items()} for m in METHODS}
+    per_user = {m: {u: user_metrics(r, saved[u]) for u, r in ranked[m].items()} for m in methods}
     return per_user, ms, fit_s
+
+
+def fused_variant(name: str) -> str:
+    """The semantic method a fused row uses ("" for none)."""
+    return next((semantic_name(v) for v in semantic.VARIANTS if f" {v} (fused" in name), "")
+
+
+def semantic_fold(
+    model: object,
+    texts: list[str],
+    keys: list[str],
+    liked_rows: list[np.ndarray],
+    user_ids: list[str],
+    candidates: np.ndarray,
+    ranked: dict[str, dict[str, list[str]]],
+    ms: dict[str, float],
+    fit_s: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """Rank with each semantic variant alone; variant -> its z-scores, for the fusion.
+
+    The variant's ms also counts the z-scoring; the fused rows add it to their own time.
+    """
+    zscores: dict[str, np.ndarray] = {}
+    start = time.perf_counter()
+    vectors = semantic.paper_vectors(model, texts)
+    fit = time.perf_counter() - start
+    for variant, paper in vectors.items():
+        name = semantic_name(variant)
+        start = time.perf_counter()
+        scores = semantic.scores(paper, liked_rows, candidates)
+        ranked[name] = dict(zip(user_ids, top_ids(scores, keys), strict=True))
+        fit_s[name] = fit
+        zscores[variant] = semantic.standardise(scores)
+        ms[name] = (time.perf_counter() - start) * 1000 / max(len(user_ids), 1)
+    return zscores
+
+
+def fuse(
+    ps: np.ndarray,
+    zscores: dict[str, np.ndarray],
+    user_ids: list[str],
+    keys: list[str],
+    ranked: dict[str, dict[str, list[str]]],
+    ms: dict[str, float],
+    score_ms: float,
+) -> None:
+    """Papersift's z-scores alone (w=0) and plus w x each semantic variant's z-scores."""
+    runs = [(SCORE_ONLY, "", 0.0)]
+    runs += [(fused_name(v, w), v, w) for v in semantic.VARIANTS for w in FUSE_WEIGHTS]
+    for name, variant, weight in runs:
+        start = time.perf_counter()
+        scores = ps if not variant else ps + weight * zscores[variant]
+        ranked[name] = dict(zip(user_ids, top_ids(scores, keys), strict=True))
+        ms[name] = score_ms + (time.perf_counter() - start) * 1000 / max(len(user_ids), 1)
+        if variant:  # the semantic scores are part of the fused call
+            ms[name] += ms[semantic_name(variant)]
 
 
 def fold_users(
@@ -162,6 +290,104 @@ def table(title: str, rows: dict[str, dict[str, float]], extra: dict[str, list[s
     return out
 
 
+def subset(
+    per_fold: list[PerUser], method: str, keep: list[set[str]]
+) -> list[list[dict[str, float]]]:
+    """Per fold, the method's per-user metrics of the users in that fold's `keep`."""
+    return [[v for u, v in r[method].items() if u in keep[i]] for i, r in enumerate(per_fold)]
+
+
+def band_tables(
+    per_fold: list[PerUser],
+    methods: list[str],
+    samples: list[set[str]],
+    sizes: list[dict[str, int]],
+) -> list[Table]:
+    """User counts per band, every method per band on the SVM sample, Papersift/SVM ratios."""
+    counts = Table(title="users per library-size band (liked train papers in the fold)")
+    for name in ("band", "all evaluated users", "SVM sample"):
+        counts.add_column(name, justify="right")
+    ratios = Table(title="Papersift / SVM per band, SVM sample (same users)")
+    ratios.add_column("band")
+    ratios.add_column("users", justify="right")
+    for name in ("recall@20", "recall@100", "nDCG@10"):
+        ratios.add_column(f"{name} papersift / SVM", justify="right")
+    out = [counts]
+    for label, _, _ in [("all", 0, 0), *BANDS]:
+        members = [{u for u, n in s.items() if label in ("all", band_of(n))} for s in sizes]
+        everyone = sum(len(m) for m in members)
+        keep = [m & sample for m, sample in zip(members, samples, strict=True)]
+        rows = {m: macro(subset(per_fold, m, keep)) for m in methods}
+        users = sum(len(f) for f in subset(per_fold, SVM, keep))
+        if label != "all":
+            counts.add_row(label, str(everyone), str(users))
+            if users:
+                extra = {m: [str(users), "", ""] for m in methods}
+                out.append(table(f"SVM sample, library size {label}", rows, extra))
+        if users:
+            ratios.add_row(
+                label,
+                str(users),
+                *(
+                    f"{rows['papersift'][n]:.4f} / {rows[SVM][n]:.4f} = "
+                    f"{rows['papersift'][n] / max(rows[SVM][n], 1e-12):.3f}"
+                    for n in ("recall@20", "recall@100", "nDCG@10")
+                ),
+            )
+    return [*out, ratios]
+
+
+def timing_table(
+    methods: list[str],
+    ms: dict[str, list[float]],
+    fit_s: dict[str, list[float]],
+    ranked_users: dict[str, list[int]],
+) -> Table:
+    """ms/user without the fit and with the fold's fit amortised over its ranked users."""
+    out = Table(title="time per user, mean over folds (fit amortised over the fold's users)")
+    for name in (
+        "method",
+        "ms/user, no fit",
+        "fit s per fold",
+        "users per fold",
+        "ms/user with fit",
+    ):
+        out.add_column(name, justify="right" if name != "method" else "left")
+    for m in methods:
+        with_fit = [
+            rank + 1000 * fit / max(n, 1)
+            for rank, fit, n in zip(ms[m], fit_s[m], ranked_users[m], strict=True)
+        ]
+        # The SVM fits one LinearSVC per user inside its ranking call: no time without a fit.
+        alone = "- (fit per user)" if m == SVM else f"{np.mean(ms[m]):.2f}"
+        out.add_row(
+            m,
+            alone,
+            f"{np.mean(fit_s[m]):.2f}",
+            f"{np.mean(ranked_users[m]):.0f}",
+            f"{np.mean(with_fit):.2f}",
+        )
+    return out
+
+
+def best_weights(per_fold: list[PerUser], keeps: dict[str, list[set[str]]]) -> Table:
+    """Per user set and semantic variant, the best fusion weight for each headline metric."""
+    metrics = ("recall@20", "recall@100", "nDCG@10")
+    out = Table(title="best fusion weight w (Papersift z + w x semantic z; w=0: score only)")
+    for name in ("users", "variant", *(f"best w by {m}" for m in metrics)):
+        out.add_column(name)
+    for title, keep in keeps.items():
+        base = macro(subset(per_fold, SCORE_ONLY, keep))
+        for variant in semantic.VARIANTS:
+            rows = {w: macro(subset(per_fold, fused_name(variant, w), keep)) for w in FUSE_WEIGHTS}
+            cells = []
+            for metric in metrics:
+                best = max(FUSE_WEIGHTS, key=lambda w: rows[w][metric])
+                cells.append(f"{best} ({rows[best][metric]:.4f} vs w=0 {base[metric]:.4f})")
+            out.add_row(title, variant, *cells)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run the folds, print the tables."""
     parser = argparse.ArgumentParser(
@@ -179,11 +405,20 @@ def main(argv: list[str] | None = None) -> None:
         dataset = data.load(args.data)
     except FileNotFoundError as exc:
         parser.exit(2, f"error: {exc}\n")
+    start = time.perf_counter()
+    model, why = semantic.load_model()
+    if model is None:
+        console.print(f"semantic (wordllama) methods skipped: {why}")
+    else:
+        console.print(f"wordllama loaded offline in {time.perf_counter() - start:.2f} s")
+    methods = method_names(model is not None)
     folds = [int(f) for f in args.folds.split(",")]
     per_fold: list[PerUser] = []
     samples: list[set[str]] = []
-    ms: dict[str, list[float]] = {m: [] for m in [*METHODS, "papersift, with reasons"]}
-    fit_s: dict[str, list[float]] = {m: [0.0] for m in METHODS}
+    sizes: list[dict[str, int]] = []
+    ms: dict[str, list[float]] = {m: [] for m in [*methods, "papersift, with reasons"]}
+    fit_s: dict[str, list[float]] = {m: [] for m in methods}
+    ranked_users: dict[str, list[int]] = {m: [] for m in methods}
     plan = {f: fold_users(dataset, f, args.users, args.seed) for f in folds}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(
@@ -196,33 +431,39 @@ def main(argv: list[str] | None = None) -> None:
             sample = {users[i][0] for i in picked}
             progress.update(task, description=f"fold {fold}")
             result, fold_ms, fold_fit = evaluate_fold(
-                dataset, fold, users, sample, args.seed, lambda n: progress.advance(task, n)
+                dataset, fold, users, sample, args.seed, lambda n: progress.advance(task, n), model
             )
             per_fold.append(result)
             samples.append(sample)
+            sizes.append({user: len(train) for user, train, _ in users})
             for m in ms:
                 ms[m].append(fold_ms.get(m, 0.0))
-            for m in METHODS:
+            for m in methods:
                 fit_s[m].append(fold_fit.get(m, 0.0))
+                ranked_users[m].append(len(result[m]))
     for title, pick in (
         (f"all evaluated users, folds {args.folds} (SVM: its sample only)", None),
         (f"SVM sample ({args.svm_users} users per fold), every method", samples),
     ):
         rows, extra = {}, {}
-        for m in METHODS:
-            folds_users = [
-                [v for u, v in result[m].items() if pick is None or u in pick[i]]
-                for i, result in enumerate(per_fold)
-            ]
+        keep = pick or [set(s) for s in sizes]
+        for m in methods:
+            folds_users = subset(per_fold, m, keep)
             rows[m] = macro(folds_users)
             extra[m] = [
                 str(sum(len(f) for f in folds_users)),
                 f"{np.mean(ms[m]):.2f}",
-                f"{np.mean(fit_s[m][1:]):.1f}",
+                f"{np.mean(fit_s[m]):.1f}",
             ]
         console.print(table(title, rows, extra))
     with_reasons = np.mean(ms["papersift, with reasons"])
     console.print(f"papersift with reasons built (the live job's call): {with_reasons:.2f} ms/user")
+    if model is not None:
+        keeps = {"all evaluated users": [set(s) for s in sizes], "SVM sample": samples}
+        console.print(best_weights(per_fold, keeps))
+    for band in band_tables(per_fold, methods, samples, sizes):
+        console.print(band)
+    console.print(timing_table(methods, ms, fit_s, ranked_users))
 
 
 if __name__ == "__main__":

@@ -193,6 +193,32 @@ class Ranker:
             for column, key in enumerate(setting.pool.keys)
         }
 
+    def score_matrix(
+        self,
+        fitted: FittedText,
+        profiles: Sequence[ProfileInput],
+        candidates: Sequence[Candidate],
+        crowd: CrowdModel | None = None,
+    ) -> tuple[list[str], np.ndarray]:
+        """(candidate keys, users x candidates scores) before rank()'s picks.
+
+        The same score score_each() gives one user, for many users in rank()'s chunks:
+        what an offline study fuses with another view. Muted candidates and users with
+        nothing to score with get -inf.
+        """
+        setting = self._setting(fitted, profiles, candidates, crowd)
+        rows = []
+        step = self.config.user_chunk
+        for start in range(0, len(profiles), step):
+            chunk = profiles[start : start + step]
+            built, closeness, _, _ = self._closeness(fitted, chunk, setting)
+            shown = to_score(closeness)
+            shown[setting.pool.removed(chunk)] = -np.inf
+            shown[~built.active] = -np.inf
+            rows.append(shown)
+        width = len(setting.pool.keys)
+        return setting.pool.keys, np.vstack(rows) if rows else np.empty((0, width))
+
     def _setting(
         self,
         fitted: FittedText,

@@ -223,3 +223,27 @@ def test_chunks_ranked_on_two_threads_give_the_same_results(fitted: FittedText) 
         assert [p.score for p in got] == pytest.approx([p.score for p in want], abs=1e-6)
     assert all(whole[u.user_id] for u in users)
     assert seen == [(min(n, 30), 30) for n in range(4, 34, 4)]
+
+
+def test_score_matrix_holds_the_scores_rank_and_score_each_start_from(
+    ranker: Ranker, fitted: FittedText
+) -> None:
+    users = [
+        ProfileInput("q", liked("logical qubits and surface code error correction")),
+        ProfileInput("g", liked("galaxy clusters and dark matter halos"), muted_keywords=["dark"]),
+        ProfileInput("none", []),
+    ]
+    columns, scores = ranker.score_matrix(fitted, users, CANDIDATES)
+    assert scores.shape == (3, len(CANDIDATES))
+    assert all(math.isinf(s) for s in scores[2])  # nothing to score with
+    muted = [c.key for c in CANDIDATES if "dark" in c.text]
+    assert muted and all(math.isinf(scores[1][columns.index(k)]) for k in muted)
+    # In a batch: rank()'s first pick (before any diversity discount) is the row's best.
+    ranked = ranker.rank(fitted, users, CANDIDATES, k=5)
+    for row, user in zip(scores[:2], ("q", "g"), strict=True):
+        first = ranked[user][0]
+        assert row[columns.index(first.paper_key)] == pytest.approx(first.score) == row.max()
+    # Alone: the same numbers as score_each.
+    one_column, one = ranker.score_matrix(fitted, users[:1], CANDIDATES)
+    each = ranker.score_each(fitted, users[0], CANDIDATES)
+    assert one[0] == pytest.approx([each[k].score for k in one_column])

@@ -33,6 +33,12 @@ def parse_ris(text: str, source: str) -> BibtexResult:
     for number, record in enumerate(records):
         line = lines[number] if number < len(lines) else 0
         _add_record(collector, record, f"{source}:{line}: record {number + 1}", problems)
+    # rispy drops a record that never reaches its `ER  - ` line (a file cut short): say so.
+    for number in range(len(records), len(lines)):
+        problems.append(
+            f"{source}:{lines[number]}: record {number + 1}: cut short (no “ER  - ” line "
+            "ends it); it was skipped"
+        )
     result = collector.result()
     return BibtexResult(result.papers, problems + result.warnings)
 

@@ -38,7 +38,8 @@ class LikeBatch:
     already: list[StoredPaper] = field(default_factory=list)
     # Bare arXiv ids / DOIs this batch left waiting for a lookup (not those waiting before).
     pending: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # items skipped, with the reason
+    notes: list[str] = field(default_factory=list)  # items added with a warning
 
 
 def like_papers(

@@ -38,6 +38,8 @@ MAX_UPLOAD_BYTES = 5_000_000
 MAX_IDENTIFIERS = 200  # one paste: at most two arXiv API requests and 200 Crossref ones
 MAX_ENTRIES = 5_000  # one upload; its Undo form names each (see uploads.MAX_FIELDS)
 SHOWN = 10  # items named per list; the rest are counted
+# How bibtex.py and ris.py end the warning about a malformed field of an entry they kept.
+IMPORTED_ANYWAY = "imported without it"
 _SEPARATORS = re.compile(r"[\s,;]+")
 _QUOTES = "\"'<>()[]“”‘’"
 
@@ -46,7 +48,7 @@ T = TypeVar("T")
 
 def split_identifiers(text: str) -> list[str]:
     """The identifiers of a paste, in order, each once: split at spaces, commas, lines."""
-    parts = (part.strip(_QUOTES).rstrip(".") for part in _SEPARATORS.split(text))
+    parts = (part.strip(_QUOTES + ".") for part in _SEPARATORS.split(text))
     return list(dict.fromkeys(part for part in parts if part))
 
 
@@ -80,6 +82,7 @@ class BatchView:
     already: Shown[PaperView]
     pending: Shown[str]
     problems: Shown[str]
+    notes: Shown[str]
     # The Undo form's hidden fields; empty when the batch added nothing.
     undo_at: str
     undo_origin: str
@@ -100,21 +103,22 @@ def batch_view(batch: LikeBatch, source: str) -> BatchView:
         )
         for item in batch.added
     ]
-    summary = ", ".join(
-        [
-            _count(len(batch.added), "paper added", "papers added"),
-            f"{len(batch.already)} already there",
-            _count(len(batch.pending), "waiting for a lookup", "waiting for a lookup"),
-            _count(len(batch.problems), "not matched", "not matched"),
-        ]
-    )
+    parts = [_count(len(batch.added), "paper added", "papers added")]
+    for number, words in (
+        (len(batch.already), "already there"),
+        (len(batch.pending), "waiting for a lookup"),
+        (len(batch.problems), "not matched"),
+    ):
+        if number:
+            parts.append(f"{number} {words}")
     return BatchView(
         source=source,
-        summary=summary,
+        summary=", ".join(parts),
         added=first_few(added),
         already=first_few([paper_view(paper) for paper in batch.already]),
         pending=first_few(batch.pending),
         problems=first_few(batch.problems),
+        notes=first_few(batch.notes),
         undo_at=batch.at.isoformat(),
         undo_origin=batch.origin.value,
         undo_likes=[
@@ -200,7 +204,11 @@ async def upload(form: FormData, store: Store, user: UserSettings, now: datetime
             f"{name} holds {len(export.parsed.papers)} papers; at most {MAX_ENTRIES} per upload",
             "Export a part of your library (a collection or a tag) and upload each part",
         )
-    batch = LikeBatch(at=now, origin=FeedbackOrigin.IMPORT, problems=list(export.parsed.problems))
+    batch = LikeBatch(at=now, origin=FeedbackOrigin.IMPORT)
+    for problem in export.parsed.problems:
+        # The parsers word it so: the entry went in, only a malformed field was left out.
+        imported = problem.endswith(IMPORTED_ANYWAY)
+        (batch.notes if imported else batch.problems).append(problem)
 
     def store_export() -> None:
         with store.begin() as conn:

@@ -52,6 +52,8 @@ def test_a_ris_file_cut_short_reports_the_record_it_lost() -> None:
     ("text", "expected"),
     [
         ("TY  - JOUR\r\nTI  - A\r\nER  - \r\n", "ris"),
+        # BibTeX quoted in an abstract does not make an RIS file BibTeX.
+        ("TY  - JOUR\nTI  - A\nAB  - Cite as\n@misc{a, title={A}}\nER  - \n", "ris"),
         ("\n\nTY  - BOOK\nTI  - A\nER  - \n", "ris"),
         ("Exported by EndNote\nTY  - JOUR\nTI  - A\nER  - \n", "ris"),
         ("@article{a,\n title={A}}\n", "bibtex"),

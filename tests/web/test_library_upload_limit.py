@@ -65,3 +65,23 @@ def _read_answer(client: socket.socket) -> str:
             break
         received += data
     return received.decode("utf-8", "replace")
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_any_body_is_read(
+    tmp_path: Path, sqlite_store: Store, signer: LinkSigner
+) -> None:
+    sock = loopback_socket()
+    port = sock.getsockname()[1]
+    settings = lookup_settings(tmp_path, f"http://127.0.0.1:{closed_port()}")
+    with ServerThread(library_app(settings, sqlite_store, Clock(), signer), sock):
+        url = path(signer, "library", "alice", None)
+        head = (
+            f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: {50 * MAX_UPLOAD_BYTES}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(head)  # and not one byte of the body
+            answer = _read_answer(client)
+    assert answer.startswith("HTTP/1.1 413 ")
+    assert "Uploads are limited to 5 MB" in answer

@@ -397,3 +397,34 @@ def test_a_paste_is_split_at_spaces_commas_semicolons_and_lines() -> None:
         "https://arxiv.org/abs/2401.01234v2",
         "10.1/a",
     ]
+
+
+def test_a_long_result_names_the_first_ten_and_counts_the_rest(
+    app_client: TestClient, lib_store: Store, signer: LinkSigner
+) -> None:
+    url, token = page(app_client, signer)
+    good = "".join(
+        f"@article{{g{n}, title={{Paper number {n}}}, year={{2024}}}}\n" for n in range(12)
+    )
+    untitled = "".join(f"@misc{{u{n}, year={{2024}}}}\n" for n in range(13))
+    files = {"library": ("many.bib", (good + untitled).encode())}
+    html = app_client.post(url, data={"form_token": token, "do": "upload"}, files=files).text
+    assert "12 papers added, 13 not matched" in html
+    added = section(html, "Added to your relevant papers")
+    assert added.count("<li>") == 10 and "… and 2 more added." in added
+    problems = section(html, "Could not be matched")
+    assert problems.count("<li>") == 10 and "… and 3 more not matched." in problems
+    # Undo still names every like of the batch, not only the ten shown.
+    assert len([name for name, _ in undo_fields(html) if name == "like"]) == 12
+
+
+def test_an_upload_without_a_file_says_to_choose_one(
+    app_client: TestClient, signer: LinkSigner
+) -> None:
+    url, token = page(app_client, signer)
+    # What a browser sends when the file input is left empty: a part with an empty filename.
+    files = {"library": ("", b"", "application/octet-stream")}
+    response = app_client.post(url, data={"form_token": token, "do": "upload"}, files=files)
+    assert response.status_code == 400
+    assert "No file chosen" in response.text
+    assert "Choose your BibTeX (.bib) or RIS (.ris) export, then press Upload" in response.text

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
-from recommender.store.feedback import feedback_on, remove_feedback, set_feedback
+from recommender.store.feedback import feedback_for, remove_feedback, set_feedback
 from recommender.store.papers import StoredPaper, get_paper, save_papers
 from recommender.store.pending_feedback import drop_pending, pending_for
 
@@ -49,12 +49,14 @@ def like_papers(
     batch: LikeBatch,
 ) -> None:
     """Like each paper for the user, noting in `batch` what was added and what was there."""
+    # One read of the user's feedback, not one per paper: an upload may hold thousands.
+    current = {item.paper_id: item for item in feedback_for(conn, user_id)}
     seen: set[int] = set()
     for paper in papers:
         if paper.id in seen:  # the same paper pasted twice, or by arXiv id and by DOI
             continue
         seen.add(paper.id)
-        before = feedback_on(conn, user_id, paper.id)
+        before = current.get(paper.id)
         if before is not None and before.kind == FeedbackKind.LIKE:
             batch.already.append(paper)
             continue
@@ -92,8 +94,8 @@ class UndoItem:
 class UndoReport:
     """What an undo took back, and what it left because it had changed since."""
 
-    removed: list[str] = field(default_factory=list)  # titles
-    restored: list[str] = field(default_factory=list)  # titles marked "not for me" again
+    removed: list[str] = field(default_factory=list)  # paper keys
+    restored: list[str] = field(default_factory=list)  # paper keys marked "not for me" again
     withdrawn: list[str] = field(default_factory=list)  # pending identifiers
     left: int = 0  # likes no longer the batch's own (changed since, or never added by it)
 
@@ -109,26 +111,25 @@ def undo_batch(
 ) -> UndoReport:
     """Take back a batch's likes and pending lookups; only those that are still its own."""
     report = UndoReport()
-    for item in items:
-        paper = get_paper(conn, item.key)
-        current = feedback_on(conn, user_id, paper.id) if paper is not None else None
+    feedback = {entry.paper_key: entry for entry in feedback_for(conn, user_id)}
+    for item in dict.fromkeys(items):
+        current = feedback.get(item.key)
         own = (
             current is not None
             and current.kind == FeedbackKind.LIKE
             and current.origin == origin
             and current.created_at == at
         )
-        if paper is None or not own:
+        if current is None or not own:
             report.left += 1
             continue
         if item.previous is None:
-            remove_feedback(conn, user_id, paper.id)
-            report.removed.append(paper.title)
+            remove_feedback(conn, user_id, current.paper_id)
+            report.removed.append(item.key)
         else:
-            set_feedback(
-                conn, user_id, paper.id, item.previous, item.previous_origin or origin, now
-            )
-            report.restored.append(paper.title)
+            previous_origin = item.previous_origin or origin
+            set_feedback(conn, user_id, current.paper_id, item.previous, previous_origin, now)
+            report.restored.append(item.key)
     waiting = {p.identifier: p for p in pending_for(conn, user_id)}
     for identifier in pending:
         entry = waiting.get(identifier)

@@ -50,8 +50,12 @@ def detect_format(text: str) -> LibraryFormat | None:
     return None
 
 
-def read_library_export(data: bytes, name: str) -> LibraryExport:
-    """Papers and problems of an uploaded export; InputError if it is empty or of another kind."""
+def read_library_export(data: bytes, name: str, max_entries: int | None = None) -> LibraryExport:
+    """Papers and problems of an uploaded export; InputError if it is empty or of another kind.
+
+    Past `max_entries` entries (counted by their first lines, before the slow parse) the file
+    is refused as a whole: one upload is one batch, and its Undo names every entry.
+    """
     if not data.strip():
         raise InputError(f"the file {name} is empty", _EXPORT_HINT)
     text = decode_export(data, name)
@@ -61,6 +65,13 @@ def read_library_export(data: bytes, name: str) -> LibraryExport:
             f"the file {name} is neither BibTeX (no @article{{…}} or other entry) nor RIS "
             "(no “TY  - ” line)",
             _EXPORT_HINT,
+        )
+    starts = RIS_START if kind == "ris" else _BIBTEX_ENTRY
+    entries = len(starts.findall(text))
+    if max_entries is not None and entries > max_entries:
+        raise InputError(
+            f"the file {name} holds {entries} entries; at most {max_entries} per upload",
+            "Export a part of your library (a collection or a tag) and upload each part",
         )
     parsed = parse_ris(text, name) if kind == "ris" else parse_bibtex(text, name)
     if not parsed.papers and not parsed.problems:

@@ -194,16 +194,9 @@ async def upload(form: FormData, store: Store, user: UserSettings, now: datetime
     name = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:120]
     data = await file.read()
     try:
-        export = read_library_export(data, name)
+        export = read_library_export(data, name, MAX_ENTRIES)
     except InputError as exc:
         raise PageError(400, "This file cannot be read", exc.what, exc.hint) from None
-    if len(export.parsed.papers) > MAX_ENTRIES:
-        raise PageError(
-            400,
-            "Too many entries",
-            f"{name} holds {len(export.parsed.papers)} papers; at most {MAX_ENTRIES} per upload",
-            "Export a part of your library (a collection or a tag) and upload each part",
-        )
     batch = LikeBatch(at=now, origin=FeedbackOrigin.IMPORT)
     for problem in export.parsed.problems:
         # The parsers word it so: the entry went in, only a malformed field was left out.

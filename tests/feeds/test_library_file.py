@@ -98,3 +98,14 @@ def test_what_is_no_export_is_refused_with_what_to_upload(data: bytes, what: str
     assert raised.value.hint == (
         "Export your library from Zotero or Mendeley as BibTeX (.bib) or RIS (.ris)"
     )
+
+
+def test_an_export_past_the_entry_limit_is_refused_before_it_is_parsed() -> None:
+    data = b"".join(b"@misc{e%d, title={Entry %d}}\n" % (n, n) for n in range(6))
+    assert len(read_library_export(data, "six.bib", max_entries=6).parsed.papers) == 6
+    with pytest.raises(InputError) as raised:
+        read_library_export(data, "six.bib", max_entries=5)
+    assert str(raised.value) == (
+        "the file six.bib holds 6 entries; at most 5 per upload. Export a part of your library "
+        "(a collection or a tag) and upload each part"
+    )

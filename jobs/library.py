@@ -6,6 +6,7 @@ rest still go in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from recommender.identifiers import IdentifierKind, classify_identifier, paper_k
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for, feedback_on, remove_feedback, set_feedback
+from recommender.store.like_batches import LikeBatch, like_papers, pending_identifiers
 from recommender.store.papers import StoredPaper, find_paper, save_papers
 from recommender.store.pending_feedback import (
     drop_pending,
@@ -54,12 +56,15 @@ def resolve_papers(
     report: LibraryReport,
     client: httpx.Client | None = None,
     retry_note: str = ", then run the same command again",
+    not_found: Mapping[IdentifierKind, str] | None = None,
 ) -> dict[str, StoredPaper]:
     """Stored papers for arXiv ids, DOIs or keys; unknown ones are looked up (arXiv, Crossref).
 
     Identifiers whose lookup failed (network, server) land in `report.unreachable`, with a
-    problem that ends in `retry_note`; those the service does not know are problems.
+    problem that ends in `retry_note`; those the service does not know are problems (worded
+    by `not_found`, per kind, when the command's advice does not fit, as on the web page).
     """
+    not_found = not_found or _NOT_FOUND
     found: dict[str, StoredPaper] = {}
     missing: dict[IdentifierKind, dict[str, str]] = {"arxiv": {}, "doi": {}}  # value -> as given
     for identifier in identifiers:
@@ -92,7 +97,7 @@ def resolve_papers(
                 with store.begin() as conn:
                     stored = find_paper(conn, value)
             if stored is None:
-                report.problems.append(f"{identifier}: {_NOT_FOUND[kind]}")
+                report.problems.append(f"{identifier}: {not_found[kind]}")
                 continue
             found[identifier] = stored
     return found
@@ -165,6 +170,48 @@ def set_feedback_for(
             keep_pending(conn, user.id, value, kind, origin, failure, now)
             report.pending.append(identifier)
     return report
+
+
+WEB_NOT_FOUND: dict[IdentifierKind, str] = {
+    "arxiv": _NOT_FOUND["arxiv"],
+    "doi": (
+        "Crossref has no work with this DOI. Check the DOI, or upload a BibTeX or RIS file "
+        "with this entry and its abstract"
+    ),
+}
+WEB_RETRY = ". Kept pending: every refresh tries again (Undo withdraws it)"
+
+
+def like_from_web(
+    settings: Settings,
+    store: Store,
+    user: UserSettings,
+    identifiers: list[str],
+    now: datetime,
+    client: httpx.Client | None = None,
+) -> LikeBatch:
+    """Like pasted identifiers for the library page: `papersift like`'s lookup, one batch.
+
+    The batch records what each like replaced and which pending lookups it started, so the
+    page's Undo takes back exactly these.
+    """
+    report = LibraryReport()
+    batch = LikeBatch(at=now, origin=FeedbackOrigin.WEB)
+    papers = resolve_papers(
+        settings, store, identifiers, now, report, client, WEB_RETRY, WEB_NOT_FOUND
+    )
+    batch.problems = report.problems
+    with store.begin() as conn:
+        like_papers(conn, user.id, list(papers.values()), batch)
+        for paper in papers.values():
+            for value in {paper.arxiv_id, paper.doi} - {None}:
+                drop_pending(conn, user.id, str(value))
+        waiting = pending_identifiers(conn, user.id)
+        for value, failure in dict(report.unreachable.values()).items():
+            keep_pending(conn, user.id, value, FeedbackKind.LIKE, FeedbackOrigin.WEB, failure, now)
+            if value not in waiting:
+                batch.pending.append(value)
+    return batch
 
 
 def remove_feedback_for(store: Store, user: UserSettings, identifiers: list[str]) -> LibraryReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from jobs.cli_app import ConfigOption, command, now_utc, out
 from jobs.context import open_settings, open_store_for
+from jobs.library import like_from_web
 from recommender.config import Settings
 from recommender.web.app import create_app
 
@@ -51,7 +53,8 @@ def web(
     settings = open_settings(config)
     store = open_store_for(settings)
     try:
-        app = create_app(settings, store, now_utc)
+        like = functools.partial(like_from_web, settings, store)
+        app = create_app(settings, store, now_utc, like_identifiers=like)
         out.print(f"Serving on http://{host}:{port} (press Ctrl+C to stop)")
         out.print(f"Links in digests start with {settings.web.base_url}")
         out.print(f"Links are signed with the secret from {secret_source(settings)}")

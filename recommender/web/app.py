@@ -28,11 +28,14 @@ from starlette.routing import Route
 from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
-from recommender.web import account
+from recommender.web import account, library_page
+from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
 from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
+from recommender.web.library_page import LikeIdentifiers
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
 from recommender.web.profile_page import build_profile
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
+from recommender.web.uploads import describe_size, read_form
 
 log = logging.getLogger("papersift.web")
 
@@ -45,8 +48,13 @@ def create_app(
     clock: Callable[[], datetime],
     *,
     signer: LinkSigner | None = None,
+    like_identifiers: LikeIdentifiers | None = None,
 ) -> Starlette:
-    """The Starlette app; `clock` is read once per request (tests move it to expire links)."""
+    """The Starlette app; `clock` is read once per request (tests move it to expire links).
+
+    `like_identifiers` is the jobs layer's lookup for pasted ids (jobs.library.like_from_web);
+    the "Add papers" page (/library/…) is served only when it is given.
+    """
     if signer is None:
         signer = signer_for(settings)
     pages = Pages()
@@ -134,7 +142,48 @@ def create_app(
             )
             log.info("profile %s by %s", action, user.id)
         view = await run_in_threadpool(build_profile, store, user, now)
-        return pages.render("profile.html", profile=view, notice=notice)
+        library_url = None
+        if like_identifiers is not None:
+            library_url = page_url(signer, settings.web.base_url, "library", user.id, now)
+        return pages.render("profile.html", profile=view, notice=notice, library_url=library_url)
+
+    def library_endpoint(like: LikeIdentifiers) -> Endpoint:
+        """The "Add papers" page: paste, upload, Undo (recommender/web/library_page.py)."""
+
+        async def library(request: Request) -> Response:
+            now = clock()
+            user, _ = reader(request.path_params["token"], "library", now)
+            result, undone = None, None
+            if request.method == "POST":
+                form = await read_form(request, library_page.MAX_UPLOAD_BYTES)
+                try:
+                    check_form(signer, form, user.id, now)
+                    action = form.get("do")
+                    if action == "paste":
+                        result = await library_page.paste(form, user, now, like)
+                    elif action == "upload":
+                        result = await library_page.upload(form, store, user, now)
+                    elif action == "undo":
+                        report = await library_page.undo(form, store, user, now)
+                        undone = library_page.undo_message(report)
+                    else:
+                        raise PageError(400, "Unknown action", "this button does not exist")
+                finally:
+                    await form.close()
+                log.info("library %s by %s", action, user.id)
+            return pages.render(
+                "library.html",
+                name=user.name or user.id,
+                result=result,
+                undone=undone,
+                form_field=FORM_FIELD,
+                form_token=form_token(signer, user.id, now),
+                profile_url=profile_url(user.id, now),
+                max_upload=describe_size(library_page.MAX_UPLOAD_BYTES),
+                max_identifiers=library_page.MAX_IDENTIFIERS,
+            )
+
+        return library
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -165,6 +214,9 @@ def create_app(
 
     routes = [Route(f"/{p}/{{token}}", link_endpoint(p), methods=["GET", "POST"]) for p in ACTIONS]
     routes.append(Route("/profile/{token}", profile, methods=["GET", "POST"]))
+    if like_identifiers is not None:
+        endpoint = library_endpoint(like_identifiers)
+        routes.append(Route("/library/{token}", endpoint, methods=["GET", "POST"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

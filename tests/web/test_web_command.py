@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from library_support import form_token_of
 from web_support import PAPERS, T0, feedback_rows
 
 from recommender.config import load_settings
@@ -97,6 +98,12 @@ def test_papersift_web_serves_the_links_and_logs_no_token(tmp_path: Path) -> Non
             assert feedback_rows(store) == {}
             assert httpx.post(link).status_code == 200
             assert feedback_rows(store) == {("alice", PAPERS[0].key): ("like", "email")}
+            # "Add papers" is served with the jobs layer's lookup wired in.
+            library = f"{base}/library/{signer.sign('library', 'alice', None, datetime.now(UTC))}"
+            form = {"form_token": form_token_of(httpx.get(library).text), "do": "paste"}
+            added = httpx.post(library, data={**form, "ids": PAPERS[1].arxiv_id or ""})
+            assert "1 paper added" in added.text
+            assert feedback_rows(store)[("alice", PAPERS[1].key)] == ("like", "web")
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=20)

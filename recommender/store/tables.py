@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from recommender.store.coltypes import UTCDateTime, json_type
@@ -36,6 +37,15 @@ NAMING_CONVENTION = {
 # Normalised titles are cut to this many characters so the index stays within PostgreSQL's
 # btree row limit (about 2,700 bytes) whatever a feed sends.
 TITLE_NORM_MAX = 500
+
+# What PostgreSQL's full-text search indexes (GIN) and matches: title weighted above abstract
+# above authors. Queries spell this exact expression, so the planner uses the index. SQLite
+# searches the FTS5 table `papers_fts` instead, outside this metadata (see schema_v3.py).
+PG_SEARCH_VECTOR = (
+    "setweight(to_tsvector('english'::regconfig, title), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, abstract), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, authors), 'C')"
+)
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -58,6 +68,9 @@ papers = Table(
     Column("sources", json_type(), nullable=False),
     Column("first_seen", UTCDateTime, nullable=False, index=True),
     Column("last_seen", UTCDateTime, nullable=False),
+    Index("ix_papers_search", text(f"({PG_SEARCH_VECTOR})"), postgresql_using="gin").ddl_if(
+        dialect="postgresql"
+    ),
 )
 
 feeds = Table(

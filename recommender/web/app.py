@@ -28,7 +28,8 @@ from starlette.routing import Route
 from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
-from recommender.web import account
+from recommender.web import account, search_page
+from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
 from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
 from recommender.web.profile_page import build_profile
@@ -134,7 +135,38 @@ def create_app(
             )
             log.info("profile %s by %s", action, user.id)
         view = await run_in_threadpool(build_profile, store, user, now)
-        return pages.render("profile.html", profile=view, notice=notice)
+        search_url = page_url(signer, settings.web.base_url, "search", user.id, now)
+        return pages.render("profile.html", profile=view, notice=notice, search_url=search_url)
+
+    async def search(request: Request) -> Response:
+        now = clock()
+        user, _ = reader(request.path_params["token"], "search", now)
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            check_form(signer, form, user.id, now)
+            action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            notice = await run_in_threadpool(
+                search_page.rate, store, user.id, action, paper_key, now
+            )
+            log.info("search %s by %s", action, user.id)
+        # A form posts back to this URL with its query string, so the results stay in view.
+        params = request.query_params
+        page = search_page.parse_page(params.get("page"))
+        similar = params.get("similar", "")
+        if similar:
+            view = await run_in_threadpool(search_page.similar_view, store, user.id, similar, page)
+        else:
+            query = params.get("q", "")
+            view = await run_in_threadpool(search_page.search_view, store, user.id, query, page)
+        return pages.render(
+            "search.html",
+            view=view,
+            notice=notice,
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
+            profile_url=profile_url(user.id, now),
+        )
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -165,6 +197,7 @@ def create_app(
 
     routes = [Route(f"/{p}/{{token}}", link_endpoint(p), methods=["GET", "POST"]) for p in ACTIONS]
     routes.append(Route("/profile/{token}", profile, methods=["GET", "POST"]))
+    routes.append(Route("/search/{token}", search, methods=["GET", "POST"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

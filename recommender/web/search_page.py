@@ -8,12 +8,13 @@ the newest ones, so a page view stays fast whatever the corpus size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
+from recommender.digest.view import shorten_words
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.ranking.similar import key_terms, nearest
 from recommender.store.engine import Store
@@ -35,6 +36,8 @@ KEY_TERMS = 12
 POOL_SHARING = 400
 POOL_NEWEST = 600
 SIMILAR_SHOWN = 60
+# A list of results is scanned, not read: shorter abstracts than on a paper's own page.
+ABSTRACT_WORDS, ABSTRACT_CHARS = 32, 240
 RATING_WORDS = {FeedbackKind.LIKE: "relevant", FeedbackKind.DISLIKE: "not-relevant"}
 ACTIONS = ("relevant", "not-relevant", "undo-relevant", "undo-not-relevant")
 
@@ -97,7 +100,10 @@ def _item(
     rating, can_undo = ratings.get(paper.id, (None, False))
     return ResultItem(
         key=paper.key,
-        paper=paper_view(paper),
+        paper=replace(
+            paper_view(paper),
+            abstract=shorten_words(paper.abstract, ABSTRACT_WORDS, ABSTRACT_CHARS),
+        ),
         rating=rating,
         can_undo=can_undo,
         similar_url=_link(similar=paper.key),

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnClause,
+    ColumnElement,
     Connection,
     Float,
     Integer,
@@ -34,6 +35,8 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 16
 # bm25 weights of title, abstract, authors: a word in the title counts most.
 SQLITE_WEIGHTS = (5.0, 1.0, 3.0)
+# Rows ranked past the page on SQLite, so papers of equal score can be put newest first.
+TIE_MARGIN = 50
 
 _CHUNK = re.compile(r'"([^"]*)"|(\S+)')
 _PREFIX = re.compile(r"(\w+)\*+")
@@ -122,18 +125,37 @@ def _pg_query(terms: list[Term], names: list[str]) -> tuple[Any, dict[str, str]]
     return combined, values
 
 
-def _ranked(conn: Connection, terms: list[Term], any_term: bool) -> tuple[Select[Any], dict]:
-    """Papers matching the terms with their relevance `score` (higher is better), ordered."""
+def _ranked(
+    conn: Connection, terms: list[Term], any_term: bool, window: int | None = None
+) -> tuple[Select[Any], dict[str, str]]:
+    """Papers matching the terms with their relevance `score` (higher is better), ordered.
+
+    On SQLite, `window` ranks inside the FTS5 table first and joins only its best `window`
+    rows to `papers`: a common word matches tens of thousands of papers, and joining them all
+    to sort by date among equals costs most of the time (see _page_rows for exactness).
+    """
     if conn.dialect.name == "sqlite":
         weights: list[ColumnClause[Any]] = [literal_column(repr(w)) for w in SQLITE_WEIGHTS]
         # bm25() is lower for better matches; negated so both backends sort the same way.
-        score = (-func.bm25(_fts_table, *weights)).label("score")
-        statement = (
-            select(papers, score)
-            .select_from(_fts.join(papers, papers.c.id == _fts.c.rowid))
-            .where(_fts_table.op("MATCH")(bindparam("fts_query")))
-        )
+        score: ColumnElement[Any] = (-func.bm25(_fts_table, *weights)).label("score")
+        match = _fts_table.op("MATCH")(bindparam("fts_query"))
         values = {"fts_query": fts5_query(terms, any_term)}
+        if window is None:
+            statement = (
+                select(papers, score)
+                .select_from(_fts.join(papers, papers.c.id == _fts.c.rowid))
+                .where(match)
+            )
+        else:
+            best = (
+                select(_fts.c.rowid.label("id"), score)
+                .where(match)
+                .order_by(score.desc())
+                .limit(window)
+                .subquery("best")
+            )
+            score = best.c.score
+            statement = select(papers, score).join_from(best, papers, papers.c.id == best.c.id)
     else:
         query, values = _pg_query(terms, ["term", "||" if any_term else "&&"])
         score = func.ts_rank(_pg_vector, query, type_=Float).label("score")
@@ -147,6 +169,24 @@ def _ranked(conn: Connection, terms: list[Term], any_term: bool) -> tuple[Select
     return statement, values
 
 
+def _page_rows(
+    conn: Connection, terms: list[Term], any_term: bool, offset: int, count: int
+) -> list[Any]:
+    """Rows offset..offset+count of the ranking, exactly as the unwindowed query gives them."""
+    if conn.dialect.name == "sqlite":
+        window = offset + count + TIE_MARGIN
+        statement, values = _ranked(conn, terms, any_term, window)
+        rows = conn.execute(statement, values).all()
+        # Every paper outside the window scores at most the window's lowest score. When the
+        # last row wanted scores higher, the window holds all of its equals: the page is exact.
+        # Otherwise (many equal scores at the edge) the full ranking decides.
+        wanted = min(offset + count, len(rows))
+        if len(rows) < window or (wanted and rows[wanted - 1].score > rows[-1].score):
+            return list(rows[offset : offset + count])
+    statement, values = _ranked(conn, terms, any_term)
+    return list(conn.execute(statement.limit(count).offset(offset), values).all())
+
+
 def search_papers(conn: Connection, query: str, page: int = 1, per_page: int = 20) -> SearchPage:
     """One page of the papers whose title, abstract or authors hold every term of `query`.
 
@@ -157,9 +197,7 @@ def search_papers(conn: Connection, query: str, page: int = 1, per_page: int = 2
     terms = parse_query(query)
     if not terms:
         return SearchPage(terms, [], page, per_page, has_next=False)
-    statement, values = _ranked(conn, terms, any_term=False)
-    statement = statement.limit(per_page + 1).offset((page - 1) * per_page)
-    rows = conn.execute(statement, values).all()
+    rows = _page_rows(conn, terms, False, (page - 1) * per_page, per_page + 1)
     hits = [SearchHit(stored_paper(row), float(row.score)) for row in rows[:per_page]]
     return SearchPage(terms, hits, page, per_page, has_next=len(rows) > per_page)
 
@@ -172,9 +210,7 @@ def papers_sharing_terms(conn: Connection, phrases: list[str], limit: int) -> li
     terms = parse_query(" ".join(f'"{p}"' for p in phrases if '"' not in p))
     if not terms or limit < 1:
         return []
-    statement, values = _ranked(conn, terms, any_term=True)
-    statement = statement.with_only_columns(papers.c.id).limit(limit)
-    return [int(paper_id) for paper_id in conn.execute(statement, values).scalars()]
+    return [int(row.id) for row in _page_rows(conn, terms, True, 0, limit)]
 
 
 def newest_paper_ids(conn: Connection, limit: int) -> list[int]:

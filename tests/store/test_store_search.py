@@ -13,6 +13,7 @@ from store_support import T0, at, make_paper
 from recommender.models import Paper
 from recommender.store import Store, open_store
 from recommender.store import migrations as migrations_module
+from recommender.store import search as search_module
 from recommender.store.papers import save_papers
 from recommender.store.search import (
     Term,
@@ -130,7 +131,8 @@ def test_equal_matches_come_newest_first_and_pages_do_not_overlap(store: Store) 
         )
         for n in range(1, 6)
     ]
-    _save(store, same)
+    # Stored out of date order, so the row id cannot stand in for the date.
+    _save(store, [same[i] for i in (2, 0, 4, 1, 3)])
     newest_first = [p.key for p in reversed(same)]
     assert _keys(store, "sparse attention") == newest_first
     with store.connect() as conn:
@@ -142,6 +144,28 @@ def test_equal_matches_come_newest_first_and_pages_do_not_overlap(store: Store) 
     assert _keys(store, "sparse attention", 4, 2) == []
     with pytest.raises(ValueError), store.connect() as conn:
         search_papers(conn, "sparse", page=0)
+
+
+def test_many_equal_scores_at_the_edge_of_the_window_are_still_newest_first(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Eight papers of one text: all score the same, so only the date orders them. A window of
+    # one row past the page cannot hold all the equals; the full ranking must decide.
+    monkeypatch.setattr(search_module, "TIE_MARGIN", 1)
+    same = [
+        make_paper(
+            "Kernel methods",  # one title: distinct arXiv ids keep them apart
+            arxiv_id=f"2403.0000{n}",
+            abstract="Kernel methods.",
+            published=_day(n),
+            sources=["t"],
+        )
+        for n in range(1, 9)
+    ]
+    _save(store, [same[i] for i in (5, 2, 7, 0, 4, 1, 6, 3)])
+    newest_first = [p.key for p in reversed(same)]
+    pages = [_keys(store, "kernel methods", page, 3) for page in (1, 2, 3)]
+    assert pages == [newest_first[:3], newest_first[3:6], newest_first[6:]]
 
 
 def test_parse_query_keeps_words_and_phrases_and_drops_syntax() -> None:

@@ -10,6 +10,9 @@ database is cached (in $XDG_CACHE_HOME or ~/.cache, papersift-bench/), so later 
 once. Each query runs `search_papers` (page 1 and page 5) `--repeats` times; the baseline is
 the same query as a LIKE '%word%' scan over title, abstract and authors (every word required,
 newest first), run in the same process on the same file. Target: search median < 100 ms.
+
+`--similar` also times the search page's "similar to this" for 10 papers, with a text model
+fitted on a 20,000-paper sample (stored once in the cached database).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import gzip
 import json
 import os
+import pickle
 import random
 import statistics
 import time
@@ -31,9 +35,12 @@ from rich.table import Table
 from sqlalchemy import Connection, insert, text
 
 from recommender.identifiers import normalise_title
-from recommender.store.engine import open_store
+from recommender.ranking import Ranker
+from recommender.store.engine import Store, open_store
+from recommender.store.ranker_models import save_ranker_model, stored_text_model
 from recommender.store.search import search_papers
 from recommender.store.tables import papers
+from recommender.web.search_page import similar_view
 
 GENERATOR_VERSION = 1  # bump when the synthetic corpus changes, so the cache is rebuilt
 BATCH = 5_000
@@ -190,12 +197,39 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def time_similar(store: Store, repeats: int) -> list[float]:
+    """ms of similar_view for 10 papers spread over the corpus (fits a model once if needed)."""
+    import sklearn
+
+    with store.connect() as conn:
+        fitted = stored_text_model(conn)
+        sample = conn.execute(
+            text("SELECT key, title, abstract FROM papers WHERE id % 15 = 0")
+        ).all()
+    if fitted is None:
+        print(f"fitting a text model on {len(sample):,} papers (once)", flush=True)
+        model = Ranker().fit([f"{row.title}. {row.abstract}" for row in sample])
+        with store.begin() as conn:
+            blob = pickle.dumps(model)
+            now = datetime.now(UTC)
+            save_ranker_model(
+                conn, model.params(), model.corpus_size, sklearn.__version__, blob, now
+            )
+    keys = [row.key for row in sample[:: max(1, len(sample) // 10)][:10]]
+    similar_view(store, "bench", keys[0], 1)  # warm up
+    times: list[float] = []
+    for key in keys:
+        times += timed(lambda k=key: similar_view(store, "bench", k, 1), repeats)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=300_000)
     parser.add_argument("--repeats", type=int, default=7, help="runs of each search")
     parser.add_argument("--like-repeats", type=int, default=2, help="runs of each LIKE scan")
     parser.add_argument("--data", type=Path, default=None, help="citeulike-t folder")
+    parser.add_argument("--similar", action="store_true", help='also time "similar to this"')
     args = parser.parse_args()
     path = cache_path(args.papers)
     if not path.exists():
@@ -228,6 +262,7 @@ def main() -> None:
                     f"{statistics.median(paged):.1f}",
                     f"{statistics.median(liked):.0f}",
                 )
+        similar = time_similar(store, 3) if args.similar else []
     finally:
         store.close()
     median = statistics.median(every_search)
@@ -246,6 +281,11 @@ def main() -> None:
         f"search median {median:.1f} ms (target < {TARGET_MS:.0f} ms: {verdict}); "
         f"LIKE scan median {statistics.median(every_like):.0f} ms; database {path}"
     )
+    if similar:
+        print(
+            f'"similar to this" page content: median {statistics.median(similar):.0f} ms, '
+            f"p95 {p95(similar):.0f} ms over {len(similar)} runs (10 papers)"
+        )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from recommender.store.papers import StoredPaper, stored_paper
-from recommender.store.tables import PG_SEARCH_VECTOR, papers
+from recommender.store.tables import PG_SEARCH_COLUMN, papers
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 16
@@ -45,7 +45,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _fts = table("papers_fts", column("rowid", Integer))
 _fts_table: ColumnClause[Any] = literal_column("papers_fts")
-_pg_vector: ColumnClause[Any] = literal_column(f"({PG_SEARCH_VECTOR})")
+_pg_vector: ColumnClause[Any] = literal_column(f"papers.{PG_SEARCH_COLUMN}")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
 from recommender.store.coltypes import UTCDateTime, json_type
@@ -38,14 +37,10 @@ NAMING_CONVENTION = {
 # btree row limit (about 2,700 bytes) whatever a feed sends.
 TITLE_NORM_MAX = 500
 
-# What PostgreSQL's full-text search indexes (GIN) and matches: title weighted above abstract
-# above authors. Queries spell this exact expression, so the planner uses the index. SQLite
-# searches the FTS5 table `papers_fts` instead, outside this metadata (see schema_v3.py).
-PG_SEARCH_VECTOR = (
-    "setweight(to_tsvector('english'::regconfig, title), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, abstract), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, authors), 'C')"
-)
+# Full-text search (migration 3, schema_v3.py) lives outside this metadata: on SQLite the FTS5
+# table `papers_fts`, on PostgreSQL the generated column papers.search_vector and its GIN
+# index ix_papers_search. recommender/store/search.py names them.
+PG_SEARCH_COLUMN = "search_vector"
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -68,9 +63,6 @@ papers = Table(
     Column("sources", json_type(), nullable=False),
     Column("first_seen", UTCDateTime, nullable=False, index=True),
     Column("last_seen", UTCDateTime, nullable=False),
-    Index("ix_papers_search", text(f"({PG_SEARCH_VECTOR})"), postgresql_using="gin").ddl_if(
-        dialect="postgresql"
-    ),
 )
 
 feeds = Table(

@@ -33,6 +33,10 @@ def _tables(engine: Engine) -> list[str]:
     return sorted(t for t in inspect(engine).get_table_names() if not t.startswith("papers_fts"))
 
 
+# PostgreSQL's full-text search: a column and an index of one backend only, outside tables.py.
+_SEARCH_COLUMN, _SEARCH_INDEX = "search_vector", "ix_papers_search"
+
+
 def _schema(engine: Engine) -> dict[str, Any]:
     """Everything reflection tells about the tables, in a comparable form."""
     inspector = inspect(engine)
@@ -41,7 +45,9 @@ def _schema(engine: Engine) -> dict[str, Any]:
         pk = inspector.get_pk_constraint(table)
         schema[table] = {
             "columns": [
-                (c["name"], repr(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+                (c["name"], repr(c["type"]), c["nullable"])
+                for c in inspector.get_columns(table)
+                if c["name"] != _SEARCH_COLUMN
             ],
             "pk": (pk["name"], tuple(pk["constrained_columns"])),
             "unique": sorted(
@@ -51,6 +57,7 @@ def _schema(engine: Engine) -> dict[str, Any]:
             "indexes": sorted(
                 (i["name"], tuple(i["column_names"]), bool(i["unique"]))
                 for i in inspector.get_indexes(table)
+                if i["name"] != _SEARCH_INDEX
             ),
             "foreign_keys": sorted(
                 (f["name"], tuple(f["constrained_columns"]), f["referred_table"])

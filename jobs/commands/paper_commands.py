@@ -1,4 +1,4 @@
-"""`papersift refresh | papers | feeds | migrate`: the stored papers and the feeds they come from."""
+"""`papersift refresh | papers | search | feeds | migrate`: the stored papers and their feeds."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from jobs.refresh_feeds import FeedOutcome
 from recommender.errors import InputError
 from recommender.store.feeds import all_feed_states
 from recommender.store.papers import list_papers
+from recommender.store.search import search_papers
 from recommender.text import short_title
 
 
@@ -141,6 +142,45 @@ def papers(
     out.print(
         table(f"{len(found)} papers", ["id", "title", "authors", "published", "sources"], rows)
     )
+
+
+@command("search")
+def search(
+    query: Annotated[
+        str, typer.Argument(help='Words to find; "quotes" keep a phrase, word* a prefix.')
+    ],
+    config: ConfigOption = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Which page of results.")] = 1,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Results per page.")] = 20,
+) -> None:
+    """Full-text search of the stored papers' title, abstract and authors, best match first.
+
+    The same search as the web search page (SQLite FTS5 or PostgreSQL text search).
+
+    Example: papersift search '"reward model" overoptim*' --page 2
+    """
+    settings = open_settings(config)
+    store = open_store_for(settings)
+    try:
+        with store.connect() as conn, conn.begin():
+            found = search_papers(conn, query, page, limit)
+    finally:
+        store.close()
+    rows = [
+        [
+            f"{hit.score:.3g}",
+            hit.paper.arxiv_id or hit.paper.doi or hit.paper.key,
+            short_title(hit.paper.title),
+            ", ".join(hit.paper.authors[:2]) + (" et al." if len(hit.paper.authors) > 2 else ""),
+            hit.paper.published.date() if hit.paper.published else "",
+        ]
+        for hit in found.hits
+    ]
+    more = f", more with --page {page + 1}" if found.has_next else ""
+    title = f"{len(found.hits)} results, page {page}{more}"
+    out.print(table(title, ["score", "id", "title", "authors", "published"], rows))
+    if not found.terms:
+        out.print("Nothing to search for: the query holds no letters or digits.", markup=False)
 
 
 @command("feeds")

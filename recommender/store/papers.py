@@ -171,6 +171,11 @@ def _stored(row: Any) -> StoredPaper:
     )
 
 
+def stored_paper(row: Any) -> StoredPaper:
+    """A StoredPaper from a row holding every column of `papers` (for queries elsewhere)."""
+    return _stored(row)
+
+
 def get_paper(conn: Connection, key: str) -> StoredPaper | None:
     """The paper with this key, or None."""
     row = conn.execute(select(papers).where(papers.c.key == key)).first()

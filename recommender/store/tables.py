@@ -37,6 +37,11 @@ NAMING_CONVENTION = {
 # btree row limit (about 2,700 bytes) whatever a feed sends.
 TITLE_NORM_MAX = 500
 
+# Full-text search (migration 3, schema_v3.py) lives outside this metadata: on SQLite the FTS5
+# table `papers_fts`, on PostgreSQL the generated column papers.search_vector and its GIN
+# index ix_papers_search. recommender/store/search.py names them.
+PG_SEARCH_COLUMN = "search_vector"
+
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 papers = Table(

@@ -26,15 +26,20 @@ def find_paper_by_key(store: Store, key: str) -> StoredPaper | None:
 
 
 def apply_link(
-    store: Store, purpose: str, user_id: str, paper: StoredPaper | None, now: datetime
+    store: Store,
+    purpose: str,
+    user_id: str,
+    paper: StoredPaper | None,
+    now: datetime,
+    origin: FeedbackOrigin = FeedbackOrigin.EMAIL,
 ) -> bool:
-    """Do what a confirmed link says; True when something changed."""
+    """Do what a confirmed link (or a page's button: origin WEB) says; True when it changed."""
     if purpose == "unsubscribe":
         return set_subscription(store, user_id, False, now)
     if paper is None:
         raise ValueError(f"a {purpose!r} link needs a paper")
     with store.begin() as conn:
-        return set_feedback(conn, user_id, paper.id, KIND_OF[purpose], FeedbackOrigin.EMAIL, now)
+        return set_feedback(conn, user_id, paper.id, KIND_OF[purpose], origin, now)
 
 
 def undo_link(

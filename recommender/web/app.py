@@ -28,7 +28,7 @@ from starlette.routing import Route
 from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
-from recommender.web import account, library_page
+from recommender.web import account, library_page, search_page
 from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
 from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.library_page import LikeIdentifiers
@@ -142,10 +142,19 @@ def create_app(
             )
             log.info("profile %s by %s", action, user.id)
         view = await run_in_threadpool(build_profile, store, user, now)
-        library_url = None
+        return pages.render(
+            "profile.html", profile=view, notice=notice, nav=own_pages(user.id, now)
+        )
+
+    def own_pages(user_id: str, now: datetime) -> list[tuple[str, str]]:
+        """(label, signed URL) of the reader's other pages, linked from the profile page."""
+        base = settings.web.base_url
+        links = [("Search papers", page_url(signer, base, "search", user_id, now))]
         if like_identifiers is not None:
-            library_url = page_url(signer, settings.web.base_url, "library", user.id, now)
-        return pages.render("profile.html", profile=view, notice=notice, library_url=library_url)
+            links.append(
+                ("Add papers (ids, BibTeX, RIS)", page_url(signer, base, "library", user_id, now))
+            )
+        return links
 
     def library_endpoint(like: LikeIdentifiers) -> Endpoint:
         """The "Add papers" page: paste, upload, Undo (recommender/web/library_page.py)."""
@@ -185,6 +194,36 @@ def create_app(
 
         return library
 
+    async def search(request: Request) -> Response:
+        now = clock()
+        user, _ = reader(request.path_params["token"], "search", now)
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            check_form(signer, form, user.id, now)
+            action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            notice = await run_in_threadpool(
+                search_page.rate, store, user.id, action, paper_key, now
+            )
+            log.info("search %s by %s", action, user.id)
+        # A form posts back to this URL with its query string, so the results stay in view.
+        params = request.query_params
+        page = search_page.parse_page(params.get("page"))
+        similar = params.get("similar", "")
+        if similar:
+            view = await run_in_threadpool(search_page.similar_view, store, user.id, similar, page)
+        else:
+            query = params.get("q", "")
+            view = await run_in_threadpool(search_page.search_view, store, user.id, query, page)
+        return pages.render(
+            "search.html",
+            view=view,
+            notice=notice,
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
+            profile_url=profile_url(user.id, now),
+        )
+
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")
 
@@ -217,6 +256,7 @@ def create_app(
     if like_identifiers is not None:
         endpoint = library_endpoint(like_identifiers)
         routes.append(Route("/library/{token}", endpoint, methods=["GET", "POST"]))
+    routes.append(Route("/search/{token}", search, methods=["GET", "POST"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

@@ -178,6 +178,16 @@ def test_papers_json_fields_search_and_since(cli: Cli, config: Path) -> None:
     )
 
 
+def test_search_ranks_stored_papers_and_takes_any_input(cli: Cli, config: Path) -> None:
+    cli("refresh", "--config", str(config))
+    found = cli("search", "conformal aggregation", "--config", str(config))
+    assert found.exit_code == 0
+    assert "1 results, page 1" in found.stdout
+    assert "Conformal online model aggregation" in found.stdout and "2403.15527" in found.stdout
+    odd = cli("search", '*** (( "', "--config", str(config))
+    assert odd.exit_code == 0 and "Nothing to search for" in odd.stdout
+
+
 def test_like_dislike_unlike_and_lookup_on_arxiv(cli: Cli, config: Path) -> None:
     cli("refresh", "--config", str(config))
     liked = cli("like", "alice", "2403.15527", "astro-ph/0601001", "--config", str(config))

@@ -14,7 +14,7 @@ import jinja2
 
 from recommender.digest import view
 from recommender.models import Paper, ScoredPaper
-from recommender.ranking.cold_start import KEYWORD_REASON, TOPIC_REASON
+from recommender.ranking.cold_start import basis_words
 
 TEXT_WIDTH = 78
 
@@ -123,13 +123,7 @@ def subject_line(context: DigestContext) -> str:
 
 def rating_intro(context: DigestContext) -> str:
     """Why a new reader's digest holds papers to rate, and what rating them does."""
-    kinds = {r.kind for entry in context.rating for r in entry.scored.reasons}
-    if KEYWORD_REASON in kinds and TOPIC_REASON in kinds:
-        basis = "your keywords and the main topics of the new papers"
-    elif KEYWORD_REASON in kinds:
-        basis = "your keywords"
-    else:
-        basis = "the main topics of the new papers"
+    basis = basis_words([entry.scored for entry in context.rating])
     likes = _plural(context.likes, "paper")
     return (
         f"You have marked {likes} as relevant so far; Papersift needs {context.likes_needed} "

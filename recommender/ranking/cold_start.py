@@ -3,7 +3,7 @@
 A reader with fewer than `likes_needed` likes has too little for the ranker to learn from, so
 each digest (and their profile page) offers a rating set: for each positive keyword, the most
 typical recent paper that says it; then, for the corpus' main topics (k-means on the LSA topic
-vectors of the recent window, biggest clusters first), the paper nearest each cluster's centre.
+vectors of the recent window, as many clusters as places), the paper nearest each centre.
 One paper per keyword or topic in turn, so a few clicks already cover several interests.
 
 Pure: the text model, the candidates and their first-seen times in; picks with reasons out.
@@ -47,11 +47,6 @@ class ColdStartConfig(BaseModel):
         description="A reader with fewer likes gets a rating set; from this many on, none.",
     )
     size: int = Field(default=6, ge=1, le=20, description="Papers in one rating set.")
-    clusters: int = Field(
-        default=12,
-        ge=1,
-        description="k-means clusters of the recent window; the biggest give the main topics.",
-    )
     pool_limit: int = Field(
         default=2000,
         ge=1,
@@ -103,7 +98,9 @@ class RatingPool:
         n = topics.shape[0]
         if n == 0:
             return []
-        count = max(1, min(self.config.clusters, n // 3 or 1))
+        # As many clusters as places (fewer for a small window): one paper per main topic,
+        # and no topic split in two so that it takes two places.
+        count = max(1, min(self.config.size, n // 3))
         if count == 1:
             labels = np.zeros(n, dtype=np.int64)
         else:
@@ -201,6 +198,16 @@ class RatingPool:
             reason = Reason(KEYWORD_REASON, f"says your keyword “{keyword}”", terms=[keyword])
             lists.append([(int(c), reason) for c in order if allowed[c]])
         return lists
+
+
+def basis_words(picks: Sequence[ScoredPaper]) -> str:
+    """What a rating set was chosen to cover, for the sentence that says why it is there."""
+    kinds = {reason.kind for scored in picks for reason in scored.reasons}
+    if KEYWORD_REASON in kinds and TOPIC_REASON in kinds:
+        return "your keywords and the main topics of the new papers"
+    if KEYWORD_REASON in kinds:
+        return "your keywords"
+    return "the main topics of the new papers"
 
 
 def _round_robin(

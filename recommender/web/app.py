@@ -29,6 +29,7 @@ from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
 from recommender.web import account
+from recommender.web.forms import FORM_FIELD, check_form, form_token
 from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
 from recommender.web.profile_page import build_profile
@@ -129,12 +130,17 @@ def create_app(
         if request.method == "POST":
             form = await request.form()
             action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            if action in account.KIND_OF:  # the rating set's buttons carry the form token
+                check_form(signer, form, user.id, now)
             notice = await run_in_threadpool(
                 account.profile_action, store, user.id, action, paper_key, now
             )
             log.info("profile %s by %s", action, user.id)
-        view = await run_in_threadpool(build_profile, store, user, now)
-        return pages.render("profile.html", profile=view, notice=notice)
+        view = await run_in_threadpool(build_profile, store, user, now, None, settings)
+        token = form_token(signer, user.id, now)
+        return pages.render(
+            "profile.html", profile=view, notice=notice, form_field=FORM_FIELD, form_token=token
+        )
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")

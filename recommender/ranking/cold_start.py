@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from recommender.models import Reason, ScoredPaper
 from recommender.ranking.candidates import CandidateSet
@@ -92,6 +93,14 @@ class RatingPool:
         return len(self.papers)
 
     @cached_property
+    def _names(self) -> np.ndarray:
+        return self._fitted.feature_names()
+
+    @cached_property
+    def _background(self) -> np.ndarray:
+        return self._fitted.background()
+
+    @cached_property
     def _topics(self) -> list[_Topic]:
         """The window's clusters, biggest first (ties: the one holding the smaller key)."""
         topics = self.papers.vectors.topics
@@ -104,8 +113,11 @@ class RatingPool:
         if count == 1:
             labels = np.zeros(n, dtype=np.int64)
         else:
-            model = KMeans(count, n_init=4, random_state=self.config.random_state)
-            labels = model.fit_predict(topics)
+            model = KMeans(count, n_init=3, random_state=self.config.random_state)
+            # One thread: on a busy machine OpenMP threads spin against each other and a
+            # 2,000-paper fit takes ten times longer (benchmarks/cold_start.py).
+            with threadpool_limits(limits=1):
+                labels = model.fit_predict(topics)
         found = []
         for label in np.unique(labels):
             members = np.flatnonzero(labels == label)
@@ -119,11 +131,11 @@ class RatingPool:
     def _words(self, members: np.ndarray) -> list[str]:
         """What a cluster is about: its words most above the corpus background."""
         terms = self.papers.vectors.terms[members]
-        weights = np.asarray(terms.mean(axis=0)).ravel() - self._fitted.background()
+        weights = np.asarray(terms.mean(axis=0)).ravel() - self._background
         # A topic word is said by two of its papers (when it has two): no one paper's quirk.
         present = np.asarray((terms > 0).sum(axis=0)).ravel()
         weights[present < min(2, len(members))] = -np.inf
-        names = self._fitted.feature_names()
+        names = self._names
         words: list[str] = []
         seen: set[str] = set()
         for column in np.argsort(-weights, kind="stable"):

@@ -10,14 +10,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+from jobs.cold_start import like_count, rank_and_rate
 from jobs.crashpoints import crash_point
 from jobs.outcomes import UserStatus
-from jobs.picks import rank_users
 from recommender.config import Settings, UserSettings
 from recommender.digest.message import build_message, make_message_id
 from recommender.digest.render import DigestContext, DigestEntry, render_digest
 from recommender.models import ScoredPaper
 from recommender.ranking import Ranker
+from recommender.ranking.cold_start import ColdStartConfig
 from recommender.store.engine import Store
 from recommender.store.outbox import DigestConflict, DigestItemRow, create_digest, recent_digests
 from recommender.store.papers import StoredPaper
@@ -36,6 +37,7 @@ class UserOutcome:
     status: UserStatus
     candidates: int = 0
     picked: int = 0
+    to_rate: int = 0  # papers of a new reader's rating set, after the picks
     best_score: float | None = None
     digest_id: int | None = None
     error: str = ""
@@ -70,18 +72,28 @@ def compose_digest(
     cycle_id: int,
     signer: LinkSigner,
     now: datetime,
+    rating: list[ScoredPaper] | None = None,
+    likes: int = 0,
 ) -> int:
-    """Render one user's digest and store it with its papers; returns the digest id."""
-    links = digest_links(signer, settings.web.base_url, user.id, [s.paper_key for s in picks], now)
-    entries = [
-        DigestEntry(
+    """Render one user's digest and store it with its papers; returns the digest id.
+
+    `rating` is a new reader's rating set, shown and stored after the picks; `likes` is how
+    many papers they have liked (the digest says why it asks them to rate).
+    """
+    rating = rating or []
+    everything = picks + rating
+    keys = [s.paper_key for s in everything]
+    links = digest_links(signer, settings.web.base_url, user.id, keys, now)
+
+    def entry(s: ScoredPaper) -> DigestEntry:
+        return DigestEntry(
             paper=papers[s.paper_key].to_paper(),
             scored=s,
             relevant_url=links.relevant[s.paper_key],
             not_relevant_url=links.not_relevant[s.paper_key],
         )
-        for s in picks
-    ]
+
+    entries = [entry(s) for s in picks]
     context = DigestContext(
         user_name=user.name or user.id,
         user_email=user.email,
@@ -91,7 +103,10 @@ def compose_digest(
         day=now.date(),
         profile_url=links.profile,
         unsubscribe_url=links.unsubscribe,
-        empty_note=not entries,
+        empty_note=not everything,
+        rating=[entry(s) for s in rating],
+        likes=likes,
+        likes_needed=ColdStartConfig().likes_needed,
     )
     rendered = render_digest(context)
     message_id = make_message_id(user.id, f"cycle-{cycle_id}", mail_domain(settings))
@@ -112,7 +127,7 @@ def compose_digest(
             score=s.score,
             reasons=[asdict(r) for r in s.reasons],
         )
-        for rank, s in enumerate(picks, start=1)
+        for rank, s in enumerate(everything, start=1)
     ]
     with store.begin() as conn:
         digest_id = create_digest(
@@ -162,23 +177,28 @@ def compose(
             active.append(user)
     if not active:
         return report
-    inputs, ranked, papers = rank_users(settings, store, active, now, ranker)
+    # Readers with fewer than 3 likes also get papers to rate: with them the digest goes out
+    # even when no pick passes the threshold, so a new reader is never left with nothing.
+    ranking, to_rate = rank_and_rate(settings, store, active, now, ranker)
     crash_point("compose.ranked")
     signer = signer_for(settings)
-    for item in inputs:
+    ranked, papers = ranking.picks, ranking.papers
+    for item in ranking.inputs:
         user = item.user
         picks = ranked.get(user.id, [])
+        rating = to_rate.get(user.id, [])
         outcome = UserOutcome(
             user.id,
             UserStatus.NOTHING,
             candidates=len(item.candidate_keys),
             picked=len(picks),
+            to_rate=len(rating),
             best_score=picks[0].score if picks else None,
         )
-        if not item.profile.liked and not user.keywords:
+        if not item.profile.liked and not user.keywords and not rating:
             outcome.status = UserStatus.NO_PROFILE
             outcome.error = "no liked papers and no keywords yet: like a few papers first"
-        elif picks or (user.send_empty and not _had_digest_recently(store, user.id, now)):
+        elif picks or rating or (user.send_empty and not _had_digest_recently(store, user.id, now)):
             try:
                 outcome.digest_id = compose_digest(
                     settings,
@@ -190,6 +210,8 @@ def compose(
                     cycle_id,
                     signer,
                     now,
+                    rating=rating,
+                    likes=like_count(item),
                 )
                 outcome.status = UserStatus.QUEUED
             except DigestConflict as exc:

@@ -336,3 +336,53 @@ def sample_context(*, empty: bool = False) -> DigestContext:
         unsubscribe_url=f"{SAMPLE_BASE_URL}/unsubscribe/sample-alice",
         empty_note=empty,
     )
+
+
+# Why each paper of the cold-start sample is there, as recommender/ranking/cold_start.py words it.
+_RATE_REASONS = [
+    Reason(kind="rate_keyword", text="says your keyword “reward model”", terms=["reward model"]),
+    Reason(
+        kind="rate_topic",
+        text="a main topic of the recent papers: cache, serving, retrieval (58 recent papers)",
+        terms=["cache", "serving", "retrieval"],
+    ),
+    Reason(
+        kind="rate_topic",
+        text="a main topic of the recent papers: refusal, jailbreak, safety (41 recent papers)",
+        terms=["refusal", "jailbreak", "safety"],
+    ),
+    Reason(
+        kind="rate_topic",
+        text="a main topic of the recent papers: recurrent, recall, context (37 recent papers)",
+        terms=["recurrent", "recall", "context"],
+    ),
+]
+
+
+def sample_cold_start_context() -> DigestContext:
+    """A new reader's digest: one ranked pick (one like so far), then four papers to rate."""
+    entries = sample_entries()
+    rating = [
+        DigestEntry(
+            paper=entry.paper,
+            scored=ScoredPaper(paper_key=entry.paper.key, score=0.0, reasons=[reason]),
+            relevant_url=entry.relevant_url,
+            not_relevant_url=entry.not_relevant_url,
+        )
+        for entry, reason in zip(
+            [entries[2], entries[3], entries[4], entries[1]], _RATE_REASONS, strict=True
+        )
+    ]
+    return DigestContext(
+        user_name="Sam Okafor",
+        user_email="sam@example.org",
+        entries=entries[:1],
+        considered=SAMPLE_CONSIDERED,
+        feed_names=list(SAMPLE_FEEDS),
+        day=SAMPLE_DAY,
+        profile_url=f"{SAMPLE_BASE_URL}/profile/sample-sam",
+        unsubscribe_url=f"{SAMPLE_BASE_URL}/unsubscribe/sample-sam",
+        rating=rating,
+        likes=1,
+        likes_needed=3,
+    )

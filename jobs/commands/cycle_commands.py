@@ -11,11 +11,12 @@ import typer
 
 from jobs import run_cycle
 from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, warn, working
+from jobs.cold_start import rank_and_rate
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row, print_pending
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
-from jobs.picks import Verdict, judge_window, rank_users
+from jobs.picks import Verdict, judge_window
 from recommender.digest.view import match_words
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
@@ -64,7 +65,8 @@ def run(
         best = "-"
         if outcome.best_score is not None:
             best = match_words(outcome.best_score)
-        rows.append([outcome.user_id, outcome.candidates, outcome.picked, best, state, where])
+        sent = outcome.picked + outcome.to_rate  # a new reader's papers to rate included
+        rows.append([outcome.user_id, outcome.candidates, sent, best, state, where])
     columns = ["user", "candidates scored", "papers sent", "best match", "status", "digest went to"]
     out.print(table("Digests", columns, rows))
     # Admin alerts are not digests: they are counted apart from them.
@@ -136,7 +138,10 @@ def recommend(
         return
     try:
         warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
-        inputs, ranked, papers = rank_users(settings, store, [account], now_utc())
+        # What the run cycle composes: the ranked picks, then a new reader's rating set.
+        ranking, rating = rank_and_rate(settings, store, [account], now_utc())
+        to_rate = rating.get(account.id, [])
+        inputs, ranked, papers = ranking.inputs, ranking.picks, ranking.papers
         with store.begin() as conn:
             last_digest = last_digest_times(conn, [account.id]).get(account.id)
     finally:
@@ -152,6 +157,17 @@ def recommend(
     if last_digest is not None:
         title += f" (papers new since the last digest, {last_digest:%Y-%m-%d %H:%M} UTC)"
     out.print(table(title, ["#", "match", "title", "why"], rows))
+    if to_rate:
+        rows = [
+            [
+                number,
+                short_title(papers[s.paper_key].title, 90),
+                "; ".join(r.text for r in s.reasons),
+            ]
+            for number, s in enumerate(to_rate, start=len(picks) + 1)
+        ]
+        title = f"{account.id}: {len(to_rate)} papers to rate (fewer than 3 liked papers)"
+        out.print(table(title, ["#", "title", "why this one"], rows))
     if inputs and not inputs[0].profile.liked and not account.keywords:
         err.print(
             f"{account.id} has no liked papers or keywords yet: run papersift like {account.id} <arXiv id>"

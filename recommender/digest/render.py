@@ -7,13 +7,14 @@ inject markup; the plain-text part carries the same content wrapped for a termin
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import jinja2
 
 from recommender.digest import view
 from recommender.models import Paper, ScoredPaper
+from recommender.ranking.cold_start import basis_words
 
 TEXT_WIDTH = 78
 
@@ -30,7 +31,11 @@ class DigestEntry:
 
 @dataclass(frozen=True)
 class DigestContext:
-    """Everything one digest shows; `empty_note` marks the "nothing today" note (no entries)."""
+    """Everything one digest shows; `empty_note` marks the "nothing today" note (no entries).
+
+    `rating` is a new reader's rating set (shown after the ranked `entries`, with why it is
+    there); `likes` and `likes_needed` are what that explanation counts.
+    """
 
     user_name: str
     user_email: str
@@ -41,11 +46,14 @@ class DigestContext:
     profile_url: str
     unsubscribe_url: str
     empty_note: bool = False
+    rating: list[DigestEntry] = field(default_factory=list)
+    likes: int = 0
+    likes_needed: int = 3
 
     def __post_init__(self) -> None:
-        if self.empty_note and self.entries:
+        if self.empty_note and (self.entries or self.rating):
             raise ValueError("a digest with entries cannot be an empty note")
-        if not self.empty_note and not self.entries:
+        if not self.empty_note and not (self.entries or self.rating):
             raise ValueError("a digest without entries must set empty_note=True")
 
 
@@ -101,11 +109,28 @@ def summary_line(picked: int, considered: int, feed_names: list[str]) -> str:
 
 
 def subject_line(context: DigestContext) -> str:
-    """`Papersift: 7 papers for Mon 3 Feb 2025`."""
+    """`Papersift: 7 papers for Mon 3 Feb 2025` (`+ 6 to rate` with a rating set)."""
     day = view.format_day(context.day)
     if context.empty_note:
         return f"Papersift: nothing above your threshold for {day}"
-    return f"Papersift: {_plural(len(context.entries), 'paper')} for {day}"
+    if not context.entries:
+        return f"Papersift: {_plural(len(context.rating), 'paper')} to rate for {day}"
+    papers = _plural(len(context.entries), "paper")
+    if context.rating:
+        papers += f" + {len(context.rating)} to rate"
+    return f"Papersift: {papers} for {day}"
+
+
+def rating_intro(context: DigestContext) -> str:
+    """Why a new reader's digest holds papers to rate, and what rating them does."""
+    basis = basis_words([entry.scored for entry in context.rating])
+    likes = _plural(context.likes, "paper")
+    return (
+        f"You have marked {likes} as relevant so far; Papersift needs {context.likes_needed} "
+        f"to learn what you read. Rate a few of these {_plural(len(context.rating), 'recent paper')}, "
+        f"chosen to cover {basis}: each Relevant or Not for me teaches it. They stop once you "
+        f"have marked {context.likes_needed} as relevant."
+    )
 
 
 def paper_view(number: int, entry: DigestEntry) -> PaperView:
@@ -158,8 +183,12 @@ def _environment() -> jinja2.Environment:
 def render_digest(context: DigestContext) -> RenderedDigest:
     """Render `context` to a subject, a plain-text part and an HTML part."""
     papers = [paper_view(number, entry) for number, entry in enumerate(context.entries, 1)]
+    # The rating set goes on numbering after the picks (the text part lists them by number).
+    to_rate = [
+        paper_view(number, entry) for number, entry in enumerate(context.rating, len(papers) + 1)
+    ]
     # Only the feeds that brought a paper here: a failed or empty feed is not news.
-    feeds = digest_feeds(context.entries, context.feed_names)
+    feeds = digest_feeds(context.entries or context.rating, context.feed_names)
     values = {
         "subject": subject_line(context),
         "day": view.format_day(context.day),
@@ -172,10 +201,17 @@ def render_digest(context: DigestContext) -> RenderedDigest:
         "feed_word": "feed" if len(feeds) == 1 else "feeds",
         "feed_names": feeds,
         # The inbox preview: the best paper's title says more than any count.
-        "preheader": papers[0].title if papers else "Nothing today above your threshold.",
+        "preheader": papers[0].title
+        if papers
+        else "Rate a few papers so Papersift learns what you read."
+        if to_rate
+        else "Nothing today above your threshold.",
         "legend": view.CLOSENESS_LEGEND,
         "papers": papers,
         "empty_note": context.empty_note,
+        "to_rate": to_rate,
+        "to_rate_count": _plural(len(to_rate), "recent paper"),
+        "rating_intro": rating_intro(context) if to_rate else "",
         "profile_url": view.require_url(context.profile_url, "profile_url"),
         "unsubscribe_url": view.require_url(context.unsubscribe_url, "unsubscribe_url"),
         "rule": "-" * TEXT_WIDTH,

@@ -103,4 +103,20 @@ def profile_action(store: Store, user_id: str, action: str, paper_key: str, now:
     if action in ("unsubscribe", "resubscribe"):
         set_subscription(store, user_id, action == "resubscribe", now)
         return "You are unsubscribed." if action == "unsubscribe" else "You are subscribed again."
+    if action in KIND_OF:
+        title = rate_paper(store, user_id, paper_key, KIND_OF[action], now)
+        said = "relevant" if action == "relevant" else "not for you"
+        return f"Marked as {said}: {title}"
     raise PageError(400, "Unknown action", "this button does not exist", "Reload your profile page")
+
+
+def rate_paper(
+    store: Store, user_id: str, paper_key: str, kind: FeedbackKind, now: datetime
+) -> str:
+    """Record a rating-set button's like or dislike (origin: web); returns the paper's title."""
+    with store.begin() as conn:
+        paper = get_paper(conn, paper_key)
+        if paper is None:
+            raise PageError(404, "Unknown paper", "this paper is not in the database")
+        set_feedback(conn, user_id, paper.id, kind, FeedbackOrigin.WEB, now)
+        return paper.title

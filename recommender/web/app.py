@@ -137,13 +137,20 @@ def create_app(
         if request.method == "POST":
             form = await request.form()
             action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            if action in account.KIND_OF:  # the rating set's buttons carry the form token
+                check_form(signer, form, user.id, now)
             notice = await run_in_threadpool(
                 account.profile_action, store, user.id, action, paper_key, now
             )
             log.info("profile %s by %s", action, user.id)
-        view = await run_in_threadpool(build_profile, store, user, now)
+        view = await run_in_threadpool(build_profile, store, user, now, None, settings)
         return pages.render(
-            "profile.html", profile=view, notice=notice, nav=own_pages(user.id, now)
+            "profile.html",
+            profile=view,
+            notice=notice,
+            nav=own_pages(user.id, now),
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
         )
 
     def own_pages(user_id: str, now: datetime) -> list[tuple[str, str]]:

@@ -8,14 +8,15 @@ the text model the last cycle stored) and the cron schedule into words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from recommender.config import UserSettings
+from recommender.config import Settings, UserSettings
 from recommender.cron import cron_trigger
 from recommender.digest.view import format_date, format_day
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.ranking import FittedText, RankerConfig
+from recommender.ranking.cold_start import ColdStartConfig
 from recommender.ranking.interests import interest_groups, mean_terms
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for
@@ -25,6 +26,7 @@ from recommender.store.ranker_models import stored_text_model
 from recommender.store.users import get_user_state
 from recommender.web.pages import paper_view
 from recommender.web.profile_terms import display_terms
+from recommender.web.rating_set import RatingItem, rating_items
 
 TERMS_SHOWN = 8
 DIGESTS_SHOWN = 10
@@ -92,6 +94,11 @@ class ProfileView:
     liked: list[FeedbackItem]
     disliked: list[FeedbackItem]
     digests: list[DigestRow]
+    # A new reader's papers to rate (empty from `likes_needed` likes on), and their likes.
+    to_rate: list[RatingItem] = field(default_factory=list)
+    rate_basis: str = ""  # what the papers to rate cover: "your keywords", ...
+    likes: int = 0
+    likes_needed: int = ColdStartConfig().likes_needed
 
 
 def describe_schedule(cron: str, timezone: str) -> str:
@@ -169,11 +176,13 @@ def build_profile(
     user: UserSettings,
     now: datetime,
     ranker_config: RankerConfig | None = None,
+    settings: Settings | None = None,
 ) -> ProfileView:
     """Read what the profile page shows for one user (one read transaction).
 
     `ranker_config` is the live job's (its interest rule); the text model is the one the
-    last cycle stored, never fitted here: a page view must stay fast.
+    last cycle stored, never fitted here: a page view must stay fast. With `settings` (its
+    feeds and candidate window), a reader with fewer than 3 likes also gets papers to rate.
     """
     ranker_config = ranker_config or RankerConfig()
     with store.connect() as conn, conn.begin():
@@ -182,6 +191,12 @@ def build_profile(
         state = get_user_state(conn, user.id)
         digests = recent_digests(conn, user.id, DIGESTS_SHOWN)
         fitted = stored_text_model(conn)
+        likes = len({f.paper_id for f in feedback if f.kind == FeedbackKind.LIKE})
+        to_rate: list[RatingItem] = []
+        basis = ""
+        if settings is not None:
+            rated = {paper.key for paper in papers.values()}
+            to_rate, basis = rating_items(conn, fitted, settings, user, likes, rated, now)
     liked: list[FeedbackItem] = []
     disliked: list[FeedbackItem] = []
     texts: dict[FeedbackKind, list[str]] = {FeedbackKind.LIKE: [], FeedbackKind.DISLIKE: []}
@@ -230,4 +245,7 @@ def build_profile(
             DigestRow(format_date(d.created_at.date()), d.subject, d.paper_count, d.status)
             for d in digests
         ],
+        to_rate=to_rate,
+        rate_basis=basis,
+        likes=likes,
     )

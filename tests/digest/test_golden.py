@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from digest_sample import sample_context
+from digest_sample import sample_cold_start_context, sample_context
 
 from recommender.digest.render import render_digest
 
@@ -45,3 +45,10 @@ def _check(name: str, actual: str) -> None:
 def test_sample_digest_matches_golden(part: str) -> None:
     rendered = render_digest(sample_context())
     _check(f"digest.{'txt' if part == 'text' else 'html'}", getattr(rendered, part))
+
+
+@pytest.mark.parametrize("part", ["text", "html"])
+def test_cold_start_digest_matches_golden(part: str) -> None:
+    # A new reader: one pick, then the papers to rate and why the digest asks.
+    rendered = render_digest(sample_cold_start_context())
+    _check(f"digest-cold-start.{'txt' if part == 'text' else 'html'}", getattr(rendered, part))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from jobs_support import ALICE_LIKES, BOB_LIKES, SEED_PAPERS, write_config
 
+from jobs.cold_start import rank_and_rate
 from jobs.library import sync_config_likes
 from jobs.picks import rank_users
 from recommender.config import Settings, load_settings
@@ -20,14 +21,30 @@ NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 LIKED = set(ALICE_LIKES) | set(BOB_LIKES) | {40, 41, 42}
 
 
+USERS = [
+    # Different digest sizes: the run scores them together, the preview one at a time.
+    {"id": "alice", "email": "alice@example.org", "likes": ALICE_LIKES, "max_papers": 12},
+    {"id": "bob", "email": "bob@example.org", "likes": BOB_LIKES, "max_papers": 3},
+    {"id": "gene", "email": "gene@example.org", "likes": [40, 41, 42], "max_papers": 5},
+]
+# New readers: their papers to rate are part of what the preview must show.
+NEW_READERS = [
+    {"id": "nell", "email": "nell@example.org", "max_papers": 4},
+    {"id": "otto", "email": "otto@example.org", "likes": [40, 2], "keywords": {"regret": 1.0}},
+]
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Settings, Store]]:
-    users = [
-        # Different digest sizes: the run scores them together, the preview one at a time.
-        {"id": "alice", "email": "alice@example.org", "likes": ALICE_LIKES, "max_papers": 12},
-        {"id": "bob", "email": "bob@example.org", "likes": BOB_LIKES, "max_papers": 3},
-        {"id": "gene", "email": "gene@example.org", "likes": [40, 41, 42], "max_papers": 5},
-    ]
+    yield from make_world(tmp_path, USERS)
+
+
+@pytest.fixture
+def new_world(tmp_path: Path) -> Iterator[tuple[Settings, Store]]:
+    yield from make_world(tmp_path, USERS + NEW_READERS)
+
+
+def make_world(tmp_path: Path, users: list[dict[str, object]]) -> Iterator[tuple[Settings, Store]]:
     feeds = [{"name": "local", "kind": "file", "path": "feed.xml"}]
     settings = load_settings(write_config(tmp_path, feeds=feeds, users=users))
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}", migrate=True)
@@ -59,3 +76,21 @@ def test_each_users_preview_equals_their_part_of_the_full_run(
             [s.score for s in together[user.id]], abs=1e-6
         )
         assert [s.reasons for s in alone[user.id]] == [s.reasons for s in together[user.id]]
+
+
+def test_a_new_readers_preview_holds_the_same_papers_to_rate_as_the_full_run(
+    new_world: tuple[Settings, Store],
+) -> None:
+    settings, store = new_world
+    together, rated_together = rank_and_rate(settings, store, list(settings.users), NOW)
+    assert set(rated_together) == {"nell", "otto"}
+    for user in settings.users:
+        alone, rated_alone = rank_and_rate(settings, store, [user], NOW)
+        picks = [s.paper_key for s in alone.picks[user.id]]
+        assert picks == [s.paper_key for s in together.picks[user.id]], user.id
+        rating = rated_alone.get(user.id, [])
+        assert [s.paper_key for s in rating] == [
+            s.paper_key for s in rated_together.get(user.id, [])
+        ], user.id
+        assert [s.reasons for s in rating] == [s.reasons for s in rated_together.get(user.id, [])]
+        assert not {s.paper_key for s in rating} & set(picks)

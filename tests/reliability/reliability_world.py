@@ -89,6 +89,14 @@ USERS: list[dict[str, Any]] = [
         "keywords": {"zebrafish husbandry": 1.0},
         "threshold": 0.99,
         "send_empty": True,
+        # Three likes: past the cold start, so no rating set fills the note (jobs/cold_start.py).
+        "liked_papers": [
+            {
+                "title": f"Zebrafish husbandry, part {part}",
+                "abstract": f"Tank water, feeding and breeding of zebrafish colonies ({part}).",
+            }
+            for part in (1, 2, 3)
+        ],
     },
     {  # the mail server refuses this mailbox for good (550)
         "id": "dee",

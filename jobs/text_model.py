@@ -7,7 +7,8 @@ from datetime import datetime
 
 import sklearn
 
-from recommender.ranking import FittedText, Ranker
+from recommender.config import Settings
+from recommender.ranking import FittedText, Ranker, RankerConfig
 from recommender.store.engine import Store
 from recommender.store.papers import count_papers, iter_paper_texts
 from recommender.store.ranker_models import (
@@ -15,6 +16,11 @@ from recommender.store.ranker_models import (
     save_ranker_model,
     stored_text_model,
 )
+
+
+def ranker_for(settings: Settings) -> Ranker:
+    """The live ranker: RankerConfig's defaults plus the [ranking] keys that tune it."""
+    return Ranker(RankerConfig(semantic_weight=settings.ranking.semantic_weight))
 
 
 def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedText:

@@ -16,6 +16,7 @@ from recommender.models import ScoredPaper
 from recommender.ranking.candidates import CandidateSet
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
+from recommender.ranking.embedder import load_embedder
 from recommender.ranking.explain import (
     ChunkPicks,
     bare_chunk,
@@ -28,13 +29,24 @@ from recommender.ranking.interests import interest_labels, interest_picks, reser
 from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
-    add_crowd,
     closeness_for,
+    crowd_view,
+    fuse_views,
     relative_closeness,
+    semantic_view,
     to_score,
 )
 from recommender.ranking.select import diverse_top_k
-from recommender.ranking.vectorize import FittedText, fit_text
+from recommender.ranking.semantic import (
+    Embedder,
+    SemanticModel,
+    fit_semantic,
+    library_weights,
+    own_closeness,
+    standardised,
+    user_vectors,
+)
+from recommender.ranking.vectorize import FittedText, fit_text, reference_sample
 
 Progress = Callable[[int, int], None]
 
@@ -50,6 +62,15 @@ class ScoredChunk:
 
 
 @dataclass
+class SemanticVectors:
+    """The semantic view's unit centred vectors for one rank call."""
+
+    papers: np.ndarray  # candidates, in the pool's order
+    liked: np.ndarray  # the document table's rows
+    reference: np.ndarray  # the corpus sample
+
+
+@dataclass
 class RankSetting:
     """What every chunk of one rank call shares."""
 
@@ -59,6 +80,7 @@ class RankSetting:
     labels: np.ndarray | None  # interest label of each liked paper
     crowd: CrowdVectors | None
     present: sp.csr_matrix  # which liked paper holds which term (for reasons)
+    semantic: SemanticVectors | None = None
 
 
 @dataclass(frozen=True)
@@ -105,12 +127,30 @@ def _chunk_runner(chunks: int) -> Iterator[Callable]:
 class Ranker:
     """Content-based ranker; see RankerConfig for the knobs and score.py for the score."""
 
-    def __init__(self, config: RankerConfig | None = None) -> None:
+    def __init__(self, config: RankerConfig | None = None, embedder: Embedder | None = None):
         self.config = config or RankerConfig()
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The semantic view's model, loaded on first use (SemanticUnavailable without it)."""
+        if self._embedder is None:
+            self._embedder = load_embedder()
+        return self._embedder
 
     def fit(self, texts: Sequence[str]) -> FittedText:
-        """Fit the text model on a corpus (liked papers and recent candidates)."""
-        return fit_text(texts, self.config)
+        """Fit the text model on a corpus (liked papers and recent candidates).
+
+        With the semantic view on, the corpus is embedded too (its mean, its reference sample).
+        """
+        fitted = fit_text(texts, self.config)
+        if self.config.semantic_weight > 0:
+            fitted.semantic = self.fit_semantic(texts)
+        return fitted
+
+    def fit_semantic(self, texts: Sequence[str]) -> SemanticModel:
+        """The semantic view's corpus mean and reference sample, from the corpus `texts`."""
+        return fit_semantic(self.embedder, texts, reference_sample(len(texts), self.config))
 
     def fit_crowd(
         self, fitted: FittedText, libraries: Sequence[Sequence[LikedText]]
@@ -237,7 +277,33 @@ class Ranker:
             crowd_vectors = CrowdVectors.of(
                 crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
             )
-        return RankSetting(pool, reference, table, labels, crowd_vectors, presence(table.terms))
+        semantic = None
+        if self.config.semantic_weight > 0:
+            semantic = self._semantic(fitted, profiles, pool)
+        return RankSetting(
+            pool, reference, table, labels, crowd_vectors, presence(table.terms), semantic
+        )
+
+    def _semantic(
+        self, fitted: FittedText, profiles: Sequence[ProfileInput], pool: CandidateSet
+    ) -> SemanticVectors:
+        """Embed the candidates and the liked/disliked papers (in the document table's order)."""
+        model = fitted.semantic
+        embedder = self.embedder
+        if model is None or model.name != embedder.name:
+            raise ValueError(
+                "the text model was fitted without this semantic view: fit it with a ranker "
+                "whose semantic_weight > 0"
+            )
+        texts: dict[str, str] = {}
+        for profile in profiles:
+            for doc in (*profile.liked, *profile.disliked):
+                texts.setdefault(doc.key, doc.text)
+        return SemanticVectors(
+            papers=model.vectors(embedder, [c.text for c in pool.ordered]),
+            liked=model.vectors(embedder, [texts[key] for key in sorted(texts)]),
+            reference=model.reference,
+        )
 
     def _closeness(
         self, fitted: FittedText, chunk: Sequence[ProfileInput], setting: RankSetting
@@ -248,13 +314,28 @@ class Ranker:
         closeness, spread = relative_closeness(
             fitted, built, setting.pool.vectors, setting.reference, config.topic_weight
         )
+        views = []
+        semantic = setting.semantic
+        if semantic is not None:
+            users = user_vectors(semantic.liked, built.liked_rows)
+            own = own_closeness(semantic.liked, built.liked_rows)
+            z, own_z = standardised(users, semantic.papers, semantic.reference, own)
+            sizes = np.array([len(np.unique(rows)) for rows in built.liked_rows])
+            weights = library_weights(config.semantic_weight, config.semantic_pivot, sizes)
+            views.append(semantic_view(spread, z, own_z, weights))
         crowd_part = None
         crowd = setting.crowd
         if crowd is not None:
-            users, own = crowd.users(built.liked_rows)
-            crowd_part = add_crowd(
-                closeness, spread, users, own, crowd.papers, crowd.reference, config.crowd_weight
+            users, own_crowd = crowd.users(built.liked_rows)
+            views.append(
+                crowd_view(
+                    spread, users, own_crowd, crowd.papers, crowd.reference, config.crowd_weight
+                )
             )
+        if views:
+            # One fusion of every extra view: r' = (r + parts) / (1 + owns) (score.py).
+            parts = fuse_views(closeness, views)
+            crowd_part = parts[-1] if crowd is not None else None
         followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed
         return built, closeness, crowd_part, followed

@@ -43,7 +43,7 @@ BASE = ["papersift", "arxiv-sanity-lite SVM", "zotero-arxiv-daily", "TF-IDF cent
 SVM = "arxiv-sanity-lite SVM"
 TOP = 100
 Settings = list[tuple[float, float]]  # (semantic_weight, semantic_pivot) per fused row
-DEFAULT_SEMANTIC = "0.3,1:3"
+DEFAULT_SEMANTIC = "0.3,1:2"
 # Library size: the user's liked train papers in the fold, (label, lowest, highest).
 BANDS = [("1-2", 1, 2), ("3-5", 3, 5), ("6-15", 6, 15), ("16-50", 16, 50), (">50", 51, 10**9)]
 PerUser = dict[str, dict[str, dict[str, float]]]  # method -> user -> metrics
@@ -137,7 +137,7 @@ def evaluate_fold(
         # The product's path: a ranker with the view on fits its own text model (the same
         # one, plus the corpus embeddings); the crowd model does not depend on the view.
         start = time.perf_counter()
-        fitted_semantic = Ranker(semantic.config_for(*settings[0])).fit(texts)
+        fitted_semantic = Ranker(semantic.config_for(*settings[0]), embedder).fit(texts)
         fit_semantic = time.perf_counter() - start
         fit_s[semantic.ALONE] = fit_semantic  # the text model's fit included (an upper bound)
         start = time.perf_counter()

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from recommender.ranking import RankerConfig
-from recommender.ranking.embedder import SemanticUnavailable, load_embedder
 from recommender.ranking.semantic import Embedder, SemanticModel, user_vectors
+from recommender.semantic_model import SemanticUnavailable, load_embedder
 
 
 def load_model() -> tuple[Embedder | None, str]:

@@ -20,8 +20,8 @@ from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
 from recommender.models import FeedbackKind
 from recommender.ranking import Candidate, CrowdModel, FittedText, ProfileInput, Ranker
-from recommender.ranking.embedder import semantic_available
 from recommender.ranking.semantic import cosine_to_likes
+from recommender.semantic_model import load_embedder, semantic_available
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import StoredPaper, iter_paper_texts, list_papers, papers_by_ids
@@ -169,7 +169,7 @@ def view_results(
         views.append(ViewResult(FUSED, None, missing))
         return views
     weight = config.semantic_weight or TRIAL_SEMANTIC_WEIGHT
-    fused = Ranker(config.model_copy(update={"semantic_weight": weight}))
+    fused = Ranker(config.model_copy(update={"semantic_weight": weight}), load_embedder())
     if fitted.semantic is None:  # the stored model was fitted with the view off
         with store.begin() as conn:
             texts = [t.text for t in iter_paper_texts(conn)]

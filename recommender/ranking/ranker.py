@@ -16,7 +16,6 @@ from recommender.models import ScoredPaper
 from recommender.ranking.candidates import CandidateSet
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.crowd import CrowdModel, CrowdVectors, fit_crowd
-from recommender.ranking.embedder import load_embedder
 from recommender.ranking.explain import (
     ChunkPicks,
     bare_chunk,
@@ -133,9 +132,12 @@ class Ranker:
 
     @property
     def embedder(self) -> Embedder:
-        """The semantic view's model, loaded on first use (SemanticUnavailable without it)."""
+        """The semantic view's model, given to the ranker (recommender/semantic_model.py loads
+        WordLlama; the ranking package never imports it)."""
         if self._embedder is None:
-            self._embedder = load_embedder()
+            raise ValueError(
+                "semantic_weight > 0 needs an embedder: Ranker(config, load_embedder())"
+            )
         return self._embedder
 
     def fit(self, texts: Sequence[str]) -> FittedText:

@@ -105,8 +105,7 @@ def standardised(
     mean = ref.mean(axis=1)
     std = ref.std(axis=1) + 1e-6
     z = (users @ papers.T - mean[:, None].astype(np.float32)) / std[:, None].astype(np.float32)
-    active = np.linalg.norm(users, axis=1) > 0
-    z[~active] = 0.0
+    active = np.linalg.norm(users, axis=1) > 0  # a zero vector's z is 0 already (0 / 1e-6)
     own_z = np.where(active, (own - mean) / std, 0.0)
     return z, own_z
 

@@ -22,7 +22,7 @@ from recommender.config import RankingSettings, Settings, load_settings
 from recommender.models import FeedbackKind
 from recommender.offline import LikesLine, rank_users
 from recommender.ranking import Ranker, RankerConfig
-from recommender.ranking.embedder import load_embedder
+from recommender.semantic_model import load_embedder
 from recommender.store.engine import open_store
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import iter_paper_texts, list_papers, papers_by_ids
@@ -138,7 +138,7 @@ def test_evaluate_reports_each_view_under_its_own_name(library: Settings) -> Non
         assert views[WORDS].ranks == [h.rank for h in words.held_out]
         assert views[WORDS].ranks != views[CROWD].ranks  # the two are told apart here
         fused_config = crowd.model_copy(update={"semantic_weight": 0.3})
-        fused = evaluate_user(library, store, alice, NOW, Ranker(fused_config))
+        fused = evaluate_user(library, store, alice, NOW, Ranker(fused_config, load_embedder()))
         assert views[FUSED].ranks == [h.rank for h in fused.held_out]
         assert views[FUSED].note == "semantic_weight 0.3 (a trial: off in the config)"
         assert {v.name: v.ranks for v in fused.views}[FUSED] == views[FUSED].ranks

@@ -11,7 +11,6 @@ import pytest
 from scipy.stats import spearmanr
 
 from recommender.ranking import Candidate, FittedText, LikedText, ProfileInput, Ranker, RankerConfig
-from recommender.ranking.embedder import load_embedder
 from recommender.ranking.score import fuse_views, semantic_view
 from recommender.ranking.semantic import (
     library_weights,
@@ -21,6 +20,7 @@ from recommender.ranking.semantic import (
     user_vectors,
     zscore_rows,
 )
+from recommender.semantic_model import load_embedder
 
 SEED = Path(__file__).parents[1] / "fixtures" / "seed_papers.jsonl"
 PAPERS = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines()]
@@ -92,7 +92,8 @@ def test_fusion_keeps_the_typical_like_at_one_and_grows_with_the_weight() -> Non
 
 @pytest.fixture(scope="module")
 def semantic_fit() -> tuple[Ranker, FittedText]:
-    ranker = Ranker(RankerConfig(semantic_weight=0.5, diversity=0.0, interest_slots=0))
+    config = RankerConfig(semantic_weight=0.5, diversity=0.0, interest_slots=0)
+    ranker = Ranker(config, load_embedder())
     return ranker, ranker.fit(TEXTS)
 
 
@@ -105,12 +106,12 @@ CANDIDATES = [Candidate(f"p{i:02d}", TEXTS[i]) for i in range(len(TEXTS)) if i n
 
 
 def test_weight_zero_gives_todays_scores_exactly(semantic_fit: tuple[Ranker, FittedText]) -> None:
-    _, fitted = semantic_fit
+    ranker, fitted = semantic_fit
     plain = Ranker(RankerConfig(diversity=0.0, interest_slots=0))
     today = plain.score_matrix(plain.fit(TEXTS), [user()], CANDIDATES)[1]
     off = Ranker(RankerConfig(semantic_weight=0.0, diversity=0.0, interest_slots=0))
     assert np.array_equal(off.score_matrix(fitted, [user()], CANDIDATES)[1], today)
-    tiny = Ranker(RankerConfig(semantic_weight=1e-9, diversity=0.0, interest_slots=0))
+    tiny = Ranker(ranker.config.model_copy(update={"semantic_weight": 1e-9}), ranker.embedder)
     np.testing.assert_allclose(tiny.score_matrix(fitted, [user()], CANDIDATES)[1], today, atol=1e-6)
 
 
@@ -125,7 +126,7 @@ def test_the_view_moves_the_ranking_towards_its_own_order(
     cosine = vectors @ user_vectors(liked, [np.arange(len(LIKED))])[0]
     agreement = []
     for weight in (0.0, 0.5, 2.0, 8.0):
-        fused = Ranker(ranker.config.model_copy(update={"semantic_weight": weight}))
+        fused = Ranker(ranker.config.model_copy(update={"semantic_weight": weight}), embedder)
         columns, matrix = fused.score_matrix(fitted, [user()], CANDIDATES)
         assert columns == [c.key for c in CANDIDATES]
         scores = matrix[0]
@@ -152,7 +153,10 @@ def test_the_stored_model_keeps_the_mean_but_not_the_embedder(
     )
 
 
-def test_a_model_fitted_without_the_view_is_refused() -> None:
+def test_a_model_fitted_without_the_view_or_a_ranker_without_its_model_is_refused() -> None:
     fitted = Ranker().fit(TEXTS)
+    on = RankerConfig(semantic_weight=0.5)
     with pytest.raises(ValueError, match="fitted without this semantic view"):
-        Ranker(RankerConfig(semantic_weight=0.5)).rank(fitted, [user()], CANDIDATES, 3)
+        Ranker(on, load_embedder()).rank(fitted, [user()], CANDIDATES, 3)
+    with pytest.raises(ValueError, match="needs an embedder"):
+        Ranker(on).fit(TEXTS)

@@ -1,5 +1,8 @@
 """Load the optional WordLlama model (the `semantic` extra) offline, only when it is switched on.
 
+The ranker gets it from here (jobs/text_model.py ranker_for); recommender/ranking/ stays free
+of it and of the error tree.
+
 wordllama 0.4 bundles its 256-dim static token vectors and tokenizer in the wheel; it is
 imported here lazily so a site without the extra never pays for it, and a site that turns
 `semantic_weight` on without it gets a clear error naming the extra.
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from recommender.errors import ConfigError
+from recommender.ranking.semantic import Embedder
 
 INSTALL = "pip install 'papersift[semantic]' (or 'wordllama>=0.4,<0.5')"
 DIM = 256
@@ -41,7 +45,7 @@ class WordLlamaEmbedder:
 
 
 @cache
-def load_embedder() -> WordLlamaEmbedder:
+def load_embedder() -> Embedder:
     """The bundled 256-dim WordLlama model, loaded once per process; never downloads.
 
     The tokenizer is found only when cache_dir is the package folder (load looks for

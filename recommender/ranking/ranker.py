@@ -69,6 +69,20 @@ class SemanticVectors:
     reference: np.ndarray  # the corpus sample
 
 
+def nearest_in_meaning(
+    semantic: SemanticVectors, liked_rows: list[np.ndarray], columns: np.ndarray
+) -> np.ndarray:
+    """users x picks: the index in the user's liked list of the pick's semantically closest
+    liked paper (-1 for no pick or no likes)."""
+    out = np.full(columns.shape, -1, dtype=np.int64)
+    for i, rows in enumerate(liked_rows):
+        picked = columns[i] >= 0
+        if len(rows) and picked.any():
+            sims = semantic.liked[rows] @ semantic.papers[columns[i, picked]].T
+            out[i, picked] = np.argmax(sims, axis=0)
+    return out
+
+
 @dataclass
 class RankSetting:
     """What every chunk of one rank call shares."""
@@ -223,7 +237,7 @@ class Ranker:
         if not candidates:
             return {}
         setting = self._setting(fitted, [profile], candidates, crowd)
-        built, closeness, _, followed = self._closeness(fitted, [profile], setting)
+        built, closeness, _, followed, _ = self._closeness(fitted, [profile], setting)
         scores = to_score(closeness[0]) if built.active[0] else None
         muted = setting.pool.muted_by(profile)
         return {
@@ -253,7 +267,7 @@ class Ranker:
         step = self.config.user_chunk
         for start in range(0, len(profiles), step):
             chunk = profiles[start : start + step]
-            built, closeness, _, _ = self._closeness(fitted, chunk, setting)
+            built, closeness, _, _, _ = self._closeness(fitted, chunk, setting)
             shown = to_score(closeness)
             shown[setting.pool.removed(chunk)] = -np.inf
             shown[~built.active] = -np.inf
@@ -309,8 +323,9 @@ class Ranker:
 
     def _closeness(
         self, fitted: FittedText, chunk: Sequence[ProfileInput], setting: RankSetting
-    ) -> tuple[Profiles, np.ndarray, np.ndarray | None, np.ndarray]:
-        """(profiles, closeness with crowd and followed boost, crowd part, followed mask)."""
+    ) -> tuple[Profiles, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """(profiles, closeness with the extra views and followed boost, crowd part, followed
+        mask, semantic part)."""
         config = self.config
         built = build_profiles(fitted, setting.table, chunk, config)
         closeness, spread = relative_closeness(
@@ -334,13 +349,15 @@ class Ranker:
                     spread, users, own_crowd, crowd.papers, crowd.reference, config.crowd_weight
                 )
             )
+        semantic_part = None
         if views:
             # One fusion of every extra view: r' = (r + parts) / (1 + owns) (score.py).
             parts = fuse_views(closeness, views)
             crowd_part = parts[-1] if crowd is not None else None
+            semantic_part = parts[0] if semantic is not None else None
         followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed
-        return built, closeness, crowd_part, followed
+        return built, closeness, crowd_part, followed, semantic_part
 
     def _score_chunk(
         self,
@@ -353,7 +370,9 @@ class Ranker:
         """Score, filter and pick for one chunk of users; gather what explaining needs."""
         config = self.config
         pool, table, labels = setting.pool, setting.table, setting.labels
-        built, closeness, crowd_part, followed = self._closeness(fitted, chunk, setting)
+        built, closeness, crowd_part, followed, semantic_part = self._closeness(
+            fitted, chunk, setting
+        )
         removed = pool.removed(chunk)
         removed[~built.active] = True
         closeness[removed | (closeness <= closeness_for(threshold))] = -np.inf
@@ -388,6 +407,9 @@ class Ranker:
             if crowd_part is None
             else np.take_along_axis(crowd_part, np.maximum(columns, 0), axis=1),
         )
+        if semantic_part is not None and setting.semantic is not None:
+            picks.semantic = np.take_along_axis(semantic_part, np.maximum(columns, 0), axis=1)
+            picks.semantic_liked = nearest_in_meaning(setting.semantic, built.liked_rows, columns)
         liked_topics = [table.topics[rows] for rows in built.liked_rows]
         evidence = (
             built.terms,

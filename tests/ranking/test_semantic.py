@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
+from recommender.digest.reasons import readable_reasons
+from recommender.models import Paper, Reason, ScoredPaper
 from recommender.ranking import Candidate, FittedText, LikedText, ProfileInput, Ranker, RankerConfig
 from recommender.ranking.score import fuse_views, semantic_view
 from recommender.ranking.semantic import (
@@ -160,3 +162,33 @@ def test_a_model_fitted_without_the_view_or_a_ranker_without_its_model_is_refuse
         Ranker(on, load_embedder()).rank(fitted, [user()], CANDIDATES, 3)
     with pytest.raises(ValueError, match="needs an embedder"):
         Ranker(on).fit(TEXTS)
+
+
+def test_a_pick_the_view_carried_names_the_liked_paper_closest_in_meaning(
+    semantic_fit: tuple[Ranker, FittedText],
+) -> None:
+    ranker, fitted = semantic_fit
+    assert fitted.semantic is not None
+    embedder = ranker.embedder
+    liked = fitted.semantic.vectors(embedder, [TEXTS[i] for i in LIKED])
+    strong = Ranker(ranker.config.model_copy(update={"semantic_weight": 4.0}), embedder)
+    picks = strong.rank(fitted, [user()], CANDIDATES, 10)["u"]
+    said = [(p, r) for p in picks for r in p.reasons if r.kind == "semantic"]
+    assert said
+    for pick, reason in said:
+        vector = fitted.semantic.vectors(embedder, [TEXTS[int(pick.paper_key[1:])]])[0]
+        assert reason.paper_key == f"p{LIKED[int(np.argmax(liked @ vector))]:02d}"
+        assert reason.text == f"close in meaning to {reason.paper_key}" and reason.weight >= 0.2
+    plain = Ranker(ranker.config.model_copy(update={"semantic_weight": 0.0}))
+    off = plain.rank(fitted, [user()], CANDIDATES, 10)["u"]
+    assert not [r for p in off for r in p.reasons if r.kind == "semantic"]
+
+
+def test_the_reader_sees_the_liked_paper_by_its_title() -> None:
+    liked = Paper(key="p05", title="Dense retrieval <b>for</b> QA", abstract="a", sources=["x"])
+    pick = Paper(key="p07", title="Neural search", abstract="b", sources=["x"])
+    reason = Reason("semantic", "close in meaning to p05", [], "p05", 0.3)
+    shown = readable_reasons([ScoredPaper("p07", 0.5, [reason])], {"p05": liked, "p07": pick})
+    assert shown[0].reasons[0].text == (
+        "close in meaning to your liked paper “Dense retrieval <b>for</b> QA”"
+    )

@@ -8,11 +8,9 @@ The SVM (arxiv-sanity-lite) runs on a deterministic sample of --svm-users users 
 every method is also reported on that same sample, overall and by library size (bands of the
 user's liked train papers in the fold: 1-2, 3-5, 6-15, 16-50, >50), with Papersift/SVM ratios.
 
-When wordllama imports (semantic.py), two semantic methods (WordLlama embeddings of the bags
-of words, counts or tf-idf weighted) run too, and Papersift fused with each: per user,
-z(Papersift's score) + w * z(semantic cosine) over the candidates, for each w in FUSE_WEIGHTS.
-The fusion uses Papersift's score of every candidate before its picks (no diversity discount,
-no interest slots), so "papersift score, no picks (w=0)" is its baseline.
+When wordllama imports (the `semantic` extra), the semantic view runs alone, and Papersift
+with the view fused in by the ranker (the product's code path: RankerConfig.semantic_weight,
+semantic_pivot) runs for each setting of --semantic, beside the default (view off).
 Timing: ms/user of the ranking call without the fit, and with the fold's fit amortised over
 the users the method ranked in that fold.
 """
@@ -38,54 +36,30 @@ import semantic
 from metrics import NAMES, macro, user_metrics
 
 from recommender.offline import LikesLine, profiles_from_likes
-from recommender.ranking import Candidate, CrowdModel, FittedText, LikedText, Ranker, RankerConfig
-from recommender.ranking.inputs import ProfileInput
+from recommender.ranking import Candidate, LikedText, Ranker, RankerConfig
+from recommender.ranking.semantic import Embedder
 
 BASE = ["papersift", "arxiv-sanity-lite SVM", "zotero-arxiv-daily", "TF-IDF centroid", "random"]
 SVM = "arxiv-sanity-lite SVM"
 TOP = 100
-FUSE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)  # 1.0: beyond issue #13's grid
-SCORE_ONLY = "papersift score, no picks (w=0)"
+Settings = list[tuple[float, float]]  # (semantic_weight, semantic_pivot) per fused row
+DEFAULT_SEMANTIC = "0.3,1:2"
 # Library size: the user's liked train papers in the fold, (label, lowest, highest).
 BANDS = [("1-2", 1, 2), ("3-5", 3, 5), ("6-15", 6, 15), ("16-50", 16, 50), (">50", 51, 10**9)]
 PerUser = dict[str, dict[str, dict[str, float]]]  # method -> user -> metrics
 Users = list[tuple[str, list[str], set[str]]]  # (user, liked train papers, saved candidates)
 
 
-def semantic_name(variant: str) -> str:
-    """The table row of a semantic variant alone."""
-    return f"semantic (wordllama, {variant})"
-
-
-def fused_name(variant: str, weight: float) -> str:
-    """The table row of Papersift fused with a semantic variant at weight w."""
-    return f"papersift + semantic {variant} (fused, w={weight})"
-
-
-def method_names(with_semantic: bool) -> list[str]:
-    """Every method of the run, in table order."""
-    if not with_semantic:
+def method_names(settings: Settings | None) -> list[str]:
+    """Every method of the run, in table order (settings None: no semantic methods)."""
+    if settings is None:
         return list(BASE)
-    extra = [semantic_name(v) for v in semantic.VARIANTS] + [SCORE_ONLY]
-    extra += [fused_name(v, w) for v in semantic.VARIANTS for w in FUSE_WEIGHTS]
-    return BASE + extra
+    return [*BASE, semantic.ALONE, *(semantic.fused_name(w, a) for w, a in settings)]
 
 
 def band_of(size: int) -> str:
     """The library-size band of a user with `size` liked train papers."""
     return next(label for label, low, high in BANDS if low <= size <= high)
-
-
-def papersift_scores(
-    ranker: Ranker,
-    fitted: FittedText,
-    profiles: list[ProfileInput],
-    pool: list[Candidate],
-    crowd: CrowdModel | None,
-) -> tuple[list[str], dict[str, np.ndarray]]:
-    """(candidate keys, user -> Papersift's score of every candidate), before rank's picks."""
-    keys, scores = ranker.score_matrix(fitted, profiles, pool, crowd)
-    return keys, {p.user_id: row for p, row in zip(profiles, scores, strict=True)}
 
 
 def top_ids(scores: np.ndarray, keys: list[str]) -> list[list[str]]:
@@ -101,18 +75,19 @@ def evaluate_fold(
     svm_users: set[str],
     seed: int,
     tick: Callable[[int], None],
-    model: object | None,
+    embedder: Embedder | None,
+    settings: Settings,
 ) -> tuple[PerUser, dict[str, float], dict[str, float]]:
     """Per-user metrics of every method on one fold, ms per user, and fit seconds.
 
-    `model` is the WordLlama model (None: no semantic methods).
+    `embedder` is the WordLlama model (None: no semantic methods).
     """
     train_keys, keys = dataset.split(fold)
     all_keys = train_keys + keys
     index = {k: i for i, k in enumerate(all_keys)}
     candidates = np.arange(len(train_keys), len(all_keys))
     texts = [dataset.texts[k] for k in all_keys]
-    methods = method_names(model is not None)
+    methods = method_names(settings if embedder is not None else None)
     ranked: dict[str, dict[str, list[str]]] = {m: {} for m in methods}
     ms: dict[str, float] = {}
     fit_s: dict[str, float] = {}
@@ -129,7 +104,9 @@ def evaluate_fold(
     libraries = [
         [LikedText(k, papers[k]) for k in liked if k in papers] for _, liked in dataset.users
     ]
+    crowd_start = time.perf_counter()
     crowd = ranker.fit_crowd(fitted, libraries)
+    crowd_s = time.perf_counter() - crowd_start
     fit_s["papersift"] = time.perf_counter() - start
     pool = [Candidate(k, dataset.texts[k]) for k in keys]
     start = time.perf_counter()
@@ -156,20 +133,28 @@ def evaluate_fold(
     fit_s["zotero-arxiv-daily"] = fit_s["TF-IDF centroid"] = time.perf_counter() - start
     liked_rows = [np.array([index[k] for k in liked]) for _, liked, _ in users]
     user_ids = [u for u, _, _ in users]
-    if model is not None:
-        zscores = semantic_fold(
-            model, texts, keys, liked_rows, user_ids, candidates, ranked, ms, fit_s
-        )
+    if embedder is not None:
+        # The product's path: a ranker with the view on fits its own text model (the same
+        # one, plus the corpus embeddings); the crowd model does not depend on the view.
         start = time.perf_counter()
-        columns, full = papersift_scores(ranker, fitted, profiles, pool, crowd)
-        ps = semantic.standardise(np.stack([full[u] for u in user_ids]))
-        score_ms = (time.perf_counter() - start) * 1000 / max(len(users), 1)
-        if columns != keys:
-            raise SystemExit("Papersift's candidate order is not the sorted keys: a bug")
-        fuse(ps, zscores, user_ids, keys, ranked, ms, score_ms)
-        for name in ms:
-            if name == SCORE_ONLY or name.startswith("papersift + "):
-                fit_s[name] = fit_s["papersift"] + fit_s.get(fused_variant(name), 0.0)
+        fitted_semantic = Ranker(semantic.config_for(*settings[0]), embedder).fit(texts)
+        fit_semantic = time.perf_counter() - start
+        fit_s[semantic.ALONE] = fit_semantic  # the text model's fit included (an upper bound)
+        start = time.perf_counter()
+        assert fitted_semantic.semantic is not None
+        alone = semantic.alone_scores(
+            fitted_semantic.semantic, embedder, texts, liked_rows, candidates
+        )
+        ranked[semantic.ALONE] = dict(zip(user_ids, top_ids(alone, keys), strict=True))
+        ms[semantic.ALONE] = (time.perf_counter() - start) * 1000 / max(len(users), 1)
+        for weight, pivot in settings:
+            name = semantic.fused_name(weight, pivot)
+            fused = Ranker(semantic.config_for(weight, pivot), embedder)
+            start = time.perf_counter()
+            out = fused.rank(fitted_semantic, profiles, pool, TOP, explain=False, crowd=crowd)
+            ms[name] = (time.perf_counter() - start) * 1000 / max(len(users), 1)
+            ranked[name] = {u: [p.paper_key for p in items] for u, items in out.items()}
+            fit_s[name] = fit_semantic + crowd_s
     for method, weights, score in (
         ("zotero-arxiv-daily", "recency", peers.recency_scores),
         ("TF-IDF centroid", "mean", peers.centroid_scores),
@@ -202,62 +187,6 @@ def evaluate_fold(
     saved = {u: test for u, _, test in users}
     per_user = {m: {u: user_metrics(r, saved[u]) for u, r in ranked[m].items()} for m in methods}
     return per_user, ms, fit_s
-
-
-def fused_variant(name: str) -> str:
-    """The semantic method a fused row uses ("" for none)."""
-    return next((semantic_name(v) for v in semantic.VARIANTS if f" {v} (fused" in name), "")
-
-
-def semantic_fold(
-    model: object,
-    texts: list[str],
-    keys: list[str],
-    liked_rows: list[np.ndarray],
-    user_ids: list[str],
-    candidates: np.ndarray,
-    ranked: dict[str, dict[str, list[str]]],
-    ms: dict[str, float],
-    fit_s: dict[str, float],
-) -> dict[str, np.ndarray]:
-    """Rank with each semantic variant alone; variant -> its z-scores, for the fusion.
-
-    The variant's ms also counts the z-scoring; the fused rows add it to their own time.
-    """
-    zscores: dict[str, np.ndarray] = {}
-    start = time.perf_counter()
-    vectors = semantic.paper_vectors(model, texts)
-    fit = time.perf_counter() - start
-    for variant, paper in vectors.items():
-        name = semantic_name(variant)
-        start = time.perf_counter()
-        scores = semantic.scores(paper, liked_rows, candidates)
-        ranked[name] = dict(zip(user_ids, top_ids(scores, keys), strict=True))
-        fit_s[name] = fit
-        zscores[variant] = semantic.standardise(scores)
-        ms[name] = (time.perf_counter() - start) * 1000 / max(len(user_ids), 1)
-    return zscores
-
-
-def fuse(
-    ps: np.ndarray,
-    zscores: dict[str, np.ndarray],
-    user_ids: list[str],
-    keys: list[str],
-    ranked: dict[str, dict[str, list[str]]],
-    ms: dict[str, float],
-    score_ms: float,
-) -> None:
-    """Papersift's z-scores alone (w=0) and plus w x each semantic variant's z-scores."""
-    runs = [(SCORE_ONLY, "", 0.0)]
-    runs += [(fused_name(v, w), v, w) for v in semantic.VARIANTS for w in FUSE_WEIGHTS]
-    for name, variant, weight in runs:
-        start = time.perf_counter()
-        scores = ps if not variant else ps + weight * zscores[variant]
-        ranked[name] = dict(zip(user_ids, top_ids(scores, keys), strict=True))
-        ms[name] = score_ms + (time.perf_counter() - start) * 1000 / max(len(user_ids), 1)
-        if variant:  # the semantic scores are part of the fused call
-            ms[name] += ms[semantic_name(variant)]
 
 
 def fold_users(
@@ -308,6 +237,7 @@ def band_tables(
     for name in ("band", "all evaluated users", "SVM sample"):
         counts.add_column(name, justify="right")
     ratios = Table(title="Papersift / SVM per band, SVM sample (same users)")
+    ratios.add_column("method")
     ratios.add_column("band")
     ratios.add_column("users", justify="right")
     for name in ("recall@20", "recall@100", "nDCG@10"):
@@ -324,17 +254,48 @@ def band_tables(
             if users:
                 extra = {m: [str(users), "", ""] for m in methods}
                 out.append(table(f"SVM sample, library size {label}", rows, extra))
-        if users:
+        for method in (m for m in methods if m.startswith("papersift")):
+            if not users:
+                continue
             ratios.add_row(
+                method,
                 label,
                 str(users),
                 *(
-                    f"{rows['papersift'][n]:.4f} / {rows[SVM][n]:.4f} = "
-                    f"{rows['papersift'][n] / max(rows[SVM][n], 1e-12):.3f}"
+                    f"{rows[method][n]:.4f} / {rows[SVM][n]:.4f} = "
+                    f"{rows[method][n] / max(rows[SVM][n], 1e-12):.3f}"
                     for n in ("recall@20", "recall@100", "nDCG@10")
                 ),
             )
     return [*out, ratios]
+
+
+def delta_table(per_fold: list[PerUser], methods: list[str], sizes: list[dict[str, int]]) -> Table:
+    """Each semantic setting minus the default, in points, on every evaluated user, by band.
+
+    The spread over folds (max - min of the per-fold difference) says how far to trust it.
+    """
+    metrics = ("recall@10", "recall@20", "recall@100", "nDCG@10")
+    out = Table(title="papersift + semantic minus papersift, points, all evaluated users")
+    for name in ("method", "band", "users", *metrics):
+        out.add_column(name, justify="left" if name == "method" else "right")
+    for method in (m for m in methods if m.startswith("papersift + semantic")):
+        for label, _, _ in [("all", 0, 0), *BANDS]:
+            keep = [{u for u, n in s.items() if label in ("all", band_of(n))} for s in sizes]
+            cells = []
+            for metric in metrics:
+                diffs = [
+                    100 * (macro([b])[metric] - macro([a])[metric])
+                    for a, b in zip(
+                        subset(per_fold, "papersift", keep),
+                        subset(per_fold, method, keep),
+                        strict=True,
+                    )
+                    if a
+                ]
+                cells.append(f"{np.mean(diffs):+.2f} ({min(diffs):+.1f}..{max(diffs):+.1f})")
+            out.add_row(method, label, str(sum(len(k) for k in keep)), *cells)
+    return out
 
 
 def timing_table(
@@ -370,24 +331,6 @@ def timing_table(
     return out
 
 
-def best_weights(per_fold: list[PerUser], keeps: dict[str, list[set[str]]]) -> Table:
-    """Per user set and semantic variant, the best fusion weight for each headline metric."""
-    metrics = ("recall@20", "recall@100", "nDCG@10")
-    out = Table(title="best fusion weight w (Papersift z + w x semantic z; w=0: score only)")
-    for name in ("users", "variant", *(f"best w by {m}" for m in metrics)):
-        out.add_column(name)
-    for title, keep in keeps.items():
-        base = macro(subset(per_fold, SCORE_ONLY, keep))
-        for variant in semantic.VARIANTS:
-            rows = {w: macro(subset(per_fold, fused_name(variant, w), keep)) for w in FUSE_WEIGHTS}
-            cells = []
-            for metric in metrics:
-                best = max(FUSE_WEIGHTS, key=lambda w: rows[w][metric])
-                cells.append(f"{best} ({rows[best][metric]:.4f} vs w=0 {base[metric]:.4f})")
-            out.add_row(title, variant, *cells)
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run the folds, print the tables."""
     parser = argparse.ArgumentParser(
@@ -399,19 +342,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=None, help="sample N users per fold")
     parser.add_argument("--svm-users", type=int, default=200, help="SVM sample per fold")
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    parser.add_argument(
+        "--semantic",
+        default=DEFAULT_SEMANTIC,
+        help="semantic view settings to run, w or w:pivot, comma-separated (needs wordllama)",
+    )
     args = parser.parse_args(argv)
+    settings = semantic.parse_settings(args.semantic)
     console = Console(width=200)
     try:
         dataset = data.load(args.data)
     except FileNotFoundError as exc:
         parser.exit(2, f"error: {exc}\n")
     start = time.perf_counter()
-    model, why = semantic.load_model()
-    if model is None:
-        console.print(f"semantic (wordllama) methods skipped: {why}")
+    embedder, why = semantic.load_model()
+    if embedder is None or not settings:
+        console.print(f"semantic (wordllama) methods skipped: {why or 'no --semantic'}")
+        embedder = None
     else:
         console.print(f"wordllama loaded offline in {time.perf_counter() - start:.2f} s")
-    methods = method_names(model is not None)
+    methods = method_names(settings if embedder is not None else None)
     folds = [int(f) for f in args.folds.split(",")]
     per_fold: list[PerUser] = []
     samples: list[set[str]] = []
@@ -431,7 +381,14 @@ def main(argv: list[str] | None = None) -> None:
             sample = {users[i][0] for i in picked}
             progress.update(task, description=f"fold {fold}")
             result, fold_ms, fold_fit = evaluate_fold(
-                dataset, fold, users, sample, args.seed, lambda n: progress.advance(task, n), model
+                dataset,
+                fold,
+                users,
+                sample,
+                args.seed,
+                lambda n: progress.advance(task, n),
+                embedder,
+                settings,
             )
             per_fold.append(result)
             samples.append(sample)
@@ -458,9 +415,8 @@ def main(argv: list[str] | None = None) -> None:
         console.print(table(title, rows, extra))
     with_reasons = np.mean(ms["papersift, with reasons"])
     console.print(f"papersift with reasons built (the live job's call): {with_reasons:.2f} ms/user")
-    if model is not None:
-        keeps = {"all evaluated users": [set(s) for s in sizes], "SVM sample": samples}
-        console.print(best_weights(per_fold, keeps))
+    if embedder is not None:
+        console.print(delta_table(per_fold, methods, sizes))
     for band in band_tables(per_fold, methods, samples, sizes):
         console.print(band)
     console.print(timing_table(methods, ms, fit_s, ranked_users))

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from jobs.candidates import UserInputs, candidate_window
 from jobs.picks import Ranking, rank
+from jobs.text_model import ranker_for
 from recommender.config import Settings, UserSettings
 from recommender.models import ScoredPaper
 from recommender.ranking import Ranker
@@ -58,5 +59,5 @@ def rank_and_rate(
 
     What a digest holds; the run cycle and `papersift recommend` both call this.
     """
-    ranking = rank(settings, store, users, now, ranker or Ranker())
+    ranking = rank(settings, store, users, now, ranker or ranker_for(settings))
     return ranking, rating_sets(settings, ranking, now)

@@ -7,25 +7,51 @@ seen them. Pure measurement: nothing is stored or sent.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from jobs.crowd_model import crowd_model
 from jobs.profile_inputs import liked_texts, profile_input
-from jobs.text_model import current_text_model
+from jobs.text_model import current_text_model, ranker_for
 from recommender.config import Settings, UserSettings
 from recommender.errors import InputError
 from recommender.models import FeedbackKind
-from recommender.ranking import Candidate, Ranker
+from recommender.ranking import Candidate, CrowdModel, FittedText, ProfileInput, Ranker
+from recommender.ranking.semantic import cosine_to_likes
+from recommender.semantic_model import load_embedder, semantic_available
 from recommender.store.engine import Store
 from recommender.store.feedback import feedback_for
-from recommender.store.papers import StoredPaper, list_papers, papers_by_ids
+from recommender.store.papers import StoredPaper, iter_paper_texts, list_papers, papers_by_ids
 
 MIN_TRAINING_LIKES = 2
 MAX_HELD_OUT = 5
 PERIOD_MARGIN = timedelta(days=30)
 MIN_POOL = 50
 CUTOFFS = (5, 10, 20, 50)
+# The semantic weight "all fused" is measured with when the config keeps the view off.
+TRIAL_SEMANTIC_WEIGHT = 0.3
+WORDS = "words only"
+CROWD = "words + crowd"
+SEMANTIC = "semantic alone"
+FUSED = "all fused"
+
+
+@dataclass
+class ViewResult:
+    """Where one view (alone or fused) put the held-out likes; ranks None when it cannot run."""
+
+    name: str
+    ranks: list[int] | None
+    note: str = ""  # what the view used, or why it did not run
+
+    def recall_at(self, k: int) -> float | None:
+        """Share of held-out likes within the view's top k (None when it did not run)."""
+        if self.ranks is None:
+            return None
+        return sum(r <= k for r in self.ranks) / len(self.ranks)
 
 
 @dataclass
@@ -46,6 +72,7 @@ class Evaluation:
     pool_size: int
     digest_size: int
     held_out: list[HeldOut] = field(default_factory=list)
+    views: list[ViewResult] = field(default_factory=list)
 
     def recall_at(self, k: int) -> float:
         """Share of held-out likes ranked within the top k."""
@@ -65,9 +92,16 @@ def _date_of(paper: StoredPaper) -> datetime:
 
 
 def evaluate_user(
-    settings: Settings, store: Store, user: UserSettings, now: datetime
+    settings: Settings,
+    store: Store,
+    user: UserSettings,
+    now: datetime,
+    ranker: Ranker | None = None,
 ) -> Evaluation:
-    """Hold out the user's most recent likes and rank them; raises InputError if too few."""
+    """Hold out the user's most recent likes and rank them; raises InputError if too few.
+
+    `ranker` (default: the configured one) ranks them; `views` holds each view alone and fused.
+    """
     with store.begin() as conn:
         feedback = sorted(feedback_for(conn, user.id), key=lambda f: (f.created_at, f.paper_id))
         papers = papers_by_ids(conn, [f.paper_id for f in feedback])
@@ -95,7 +129,7 @@ def evaluate_user(
         liked_texts(training, papers, FeedbackKind.LIKE),
         liked_texts(feedback, papers, FeedbackKind.DISLIKE),
     )
-    ranker = Ranker()
+    ranker = ranker or ranker_for(settings)
     fitted = current_text_model(store, ranker, now)
     candidates = [Candidate(p.key, p.text, tuple(p.authors)) for p in pool]
     # The crowd view may not learn from anyone's like of a held-out paper.
@@ -106,4 +140,74 @@ def evaluate_user(
     result = Evaluation(user.id, len(training), len(pool), user.max_papers)
     for paper in held_papers:
         result.held_out.append(HeldOut(paper.key, paper.title, position.get(paper.key, len(pool))))
+    result.views = view_results(store, ranker, fitted, profile, candidates, crowd, held_papers)
     return result
+
+
+def view_results(
+    store: Store,
+    ranker: Ranker,
+    fitted: FittedText,
+    profile: ProfileInput,
+    candidates: list[Candidate],
+    crowd: CrowdModel | None,
+    held: list[StoredPaper],
+) -> list[ViewResult]:
+    """The held-out likes' ranks by each view alone and fused, from the configured ranker."""
+    config = ranker.config
+    off = {"crowd_weight": 0.0, "semantic_weight": 0.0}
+    words = Ranker(config.model_copy(update=off))
+    with_crowd = Ranker(config.model_copy(update={"semantic_weight": 0.0}))
+    crowd_note = "" if crowd is not None else "crowd view off here: too few users with likes"
+    views = [
+        ViewResult(WORDS, _ranks(words, fitted, profile, candidates, None, held)),
+        ViewResult(CROWD, _ranks(with_crowd, fitted, profile, candidates, crowd, held), crowd_note),
+    ]
+    missing = semantic_available()
+    if missing:
+        views.append(ViewResult(SEMANTIC, None, missing))
+        views.append(ViewResult(FUSED, None, missing))
+        return views
+    weight = config.semantic_weight or TRIAL_SEMANTIC_WEIGHT
+    fused = Ranker(config.model_copy(update={"semantic_weight": weight}), load_embedder())
+    if fitted.semantic is None:  # the stored model was fitted with the view off
+        with store.begin() as conn:
+            texts = [t.text for t in iter_paper_texts(conn)]
+        fitted = copy.copy(fitted)
+        fitted.semantic = fused.fit_semantic(texts)
+    assert fitted.semantic is not None
+    scores = cosine_to_likes(
+        fitted.semantic,
+        fused.embedder,
+        [d.text for d in profile.liked],
+        [c.text for c in candidates],
+    )
+    # Best first; ties keep the candidates' order.
+    order = [candidates[i].key for i in np.argsort(-scores, kind="stable")]
+    semantic_ranks = _positions(order, held, len(candidates))
+    note = f"semantic_weight {weight:g}" + (
+        "" if config.semantic_weight else " (a trial: off in the config)"
+    )
+    views.append(ViewResult(SEMANTIC, semantic_ranks))
+    views.append(ViewResult(FUSED, _ranks(fused, fitted, profile, candidates, crowd, held), note))
+    return views
+
+
+def _ranks(
+    ranker: Ranker,
+    fitted: FittedText,
+    profile: ProfileInput,
+    candidates: list[Candidate],
+    crowd: CrowdModel | None,
+    held: list[StoredPaper],
+) -> list[int]:
+    """The held-out papers' 1-based ranks by one ranker (removed ones count as last)."""
+    ranked = ranker.rank(
+        fitted, [profile], candidates, k=len(candidates), explain=False, crowd=crowd
+    )[profile.user_id]
+    return _positions([s.paper_key for s in ranked], held, len(candidates))
+
+
+def _positions(order: list[str], held: list[StoredPaper], size: int) -> list[int]:
+    position = {key: i for i, key in enumerate(order, start=1)}
+    return [position.get(p.key, size) for p in held]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from jobs.candidates import UserInputs, gather_inputs
 from jobs.crowd_model import crowd_model
-from jobs.text_model import current_text_model
+from jobs.text_model import current_text_model, ranker_for
 from recommender.config import Settings, UserSettings
 from recommender.digest.reasons import readable_reasons
 from recommender.digest.view import closeness
@@ -46,7 +46,7 @@ def rank_users(
     ranker: Ranker | None = None,
 ) -> tuple[list[UserInputs], dict[str, list[ScoredPaper]], dict[str, StoredPaper]]:
     """Score every open candidate for every user; each user's list is cut to their settings."""
-    ranking = rank(settings, store, users, now, ranker or Ranker())
+    ranking = rank(settings, store, users, now, ranker or ranker_for(settings))
     return ranking.inputs, ranking.picks, ranking.papers
 
 
@@ -105,7 +105,7 @@ def judge_window(
 ) -> list[Verdict]:
     """Every paper of the candidate window for `user`: the picks first, then the rest, best
     first, each with why it was left out. The picks are exactly rank_users' picks."""
-    ranker = ranker or Ranker()
+    ranker = ranker or ranker_for(settings)
     ranking = rank(settings, store, [user], now, ranker)
     if not ranking.inputs:
         return []

@@ -7,7 +7,9 @@ from datetime import datetime
 
 import sklearn
 
-from recommender.ranking import FittedText, Ranker
+from recommender.config import Settings
+from recommender.ranking import FittedText, Ranker, RankerConfig
+from recommender.semantic_model import load_embedder
 from recommender.store.engine import Store
 from recommender.store.papers import count_papers, iter_paper_texts
 from recommender.store.ranker_models import (
@@ -15,6 +17,13 @@ from recommender.store.ranker_models import (
     save_ranker_model,
     stored_text_model,
 )
+
+
+def ranker_for(settings: Settings) -> Ranker:
+    """The live ranker: RankerConfig's defaults plus the [ranking] keys that tune it, with the
+    semantic view's model when it is on (SemanticUnavailable, naming the extra, without it)."""
+    config = RankerConfig(semantic_weight=settings.ranking.semantic_weight)
+    return Ranker(config, load_embedder() if config.semantic_weight > 0 else None)
 
 
 def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedText:

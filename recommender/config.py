@@ -303,6 +303,12 @@ class RankingSettings(_Section):
         default=False,
         description="Also offer items without an abstract, scored on their title alone.",
     )
+    semantic_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="Weight of the semantic view (needs the `semantic` extra); 0 = off.",
+    )
 
 
 class AdminSettings(_Section):

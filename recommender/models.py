@@ -64,7 +64,8 @@ class FeedbackOrigin(StrEnum):
 class Reason:
     """Why a paper was picked, as data; `text` is what a reader sees."""
 
-    # "terms" | "nearest_liked" | "keyword" | "followed_author" | "crowd" | "interest"
+    # "terms" | "nearest_liked" | "keyword" | "followed_author" | "crowd" | "semantic" |
+    # "interest"
     kind: str
     text: str
     terms: list[str] = field(default_factory=list)

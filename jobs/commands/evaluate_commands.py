@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, warn, working
 from jobs.context import open_settings, open_store_for
-from jobs.evaluate import CUTOFFS, evaluate_user
+from jobs.evaluate import CUTOFFS, ViewResult, evaluate_user
 from jobs.library import sync_config_likes
 from recommender.errors import InputError
 from recommender.text import short_title
@@ -54,7 +55,21 @@ def evaluate(
             )
             recalls = ", ".join(f"recall@{k} {result.recall_at(k):.0%}" for k in CUTOFFS)
             out.print(f"{recalls}\n→ {result.interpretation()}")
+            out.print(
+                table(
+                    f"{account.id}: each view alone and fused (recall of the held-out likes)",
+                    ["view", *(f"recall@{k}" for k in CUTOFFS), "note"],
+                    [view_row(view) for view in result.views],
+                )
+            )
     finally:
         store.close()
     warn(warnings)
     finish(problems)
+
+
+def view_row(view: ViewResult) -> list[object]:
+    """One line of the views table: its recalls, or dashes and why it did not run."""
+    recalls = [view.recall_at(k) for k in CUTOFFS]
+    cells = ["-" if r is None else f"{r:.0%}" for r in recalls]
+    return [view.name, *cells, escape(view.note)]  # "papersift[semantic]" is not markup

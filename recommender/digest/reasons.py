@@ -26,6 +26,13 @@ def readable_reasons(picks: list[ScoredPaper], papers: Mapping[str, Paper]) -> l
                 reason = replace(
                     reason, text=f"close to your liked paper “{short_title(liked.title)}”"
                 )
+            elif (
+                reason.kind == "semantic"
+                and reason.paper_key is not None
+                and reason.paper_key in papers
+            ):
+                title = short_title(papers[reason.paper_key].title)
+                reason = replace(reason, text=f"close in meaning to your liked paper “{title}”")
             elif reason.kind == "terms" and liked is not None and scored.paper_key in papers:
                 reason = _as_phrases(reason, papers[scored.paper_key].text, liked.text)
             reasons.append(reason)

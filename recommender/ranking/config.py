@@ -91,6 +91,19 @@ class RankerConfig(BaseModel):
     crowd_ridge: float = Field(
         default=3.0, gt=0, description="Ridge penalty of the map from words to co-like factors."
     )
+    semantic_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="Weight of the semantic view (WordLlama embeddings, the `semantic` extra; "
+        "see ranking/semantic.py), in units of the spread of r over the corpus sample. 0 (the "
+        "default) turns it off: on citeulike-t it gained +0.4 points recall@100, within noise.",
+    )
+    semantic_pivot: float = Field(
+        default=0.0,
+        ge=0,
+        description="With a pivot a > 0 the semantic weight shrinks with library size: "
+        "semantic_weight x a / (a + liked papers); 0 = the same weight for every library.",
+    )
     reference_size: int = Field(
         default=500,
         ge=50,

@@ -23,13 +23,16 @@ class ChunkPicks:
     scores: np.ndarray
     followed: np.ndarray  # bool, the pick is by a followed author
     crowd: np.ndarray | None = None  # what the crowd view added to the pick's r, if used
+    semantic: np.ndarray | None = None  # what the semantic view added, if used
+    semantic_liked: np.ndarray | None = None  # index of the liked paper closest in meaning
 
 
 # How many of one user's picks may give the same word as a reason.
 SAID_AT_MOST = 2
 # Shared terms weighing less than this share of the pick's heaviest term are left out.
 WEAK_TERM = 0.25
-# A crowd contribution this large (a fifth of "as close as your typical like") is worth saying.
+# A crowd (or semantic) contribution this large (a fifth of "as close as your typical like")
+# is worth saying.
 CROWD_REASON_MIN = 0.2
 
 
@@ -219,6 +222,11 @@ def explain_chunk(
     scores = picks.scores[rows, slots].tolist()
     followed = picks.followed[rows, slots].tolist()
     crowd = picks.crowd[rows, slots].tolist() if picks.crowd is not None else [0.0] * len(rows)
+    semantic = [0.0] * len(rows)
+    meaning = [-1] * len(rows)
+    if picks.semantic is not None and picks.semantic_liked is not None:
+        semantic = picks.semantic[rows, slots].tolist()
+        meaning = picks.semantic_liked[rows, slots].tolist()
     keys = papers.keys
     results: list[list[ScoredPaper]] = [[] for _ in profiles]
     said: Counter[str] = Counter()  # words the user's earlier picks gave as reasons
@@ -253,6 +261,9 @@ def explain_chunk(
         if crowd[i] >= CROWD_REASON_MIN:
             text = "readers of papers like yours save papers like this"
             reasons.append(Reason("crowd", text, [], None, crowd[i]))
+        if semantic[i] >= CROWD_REASON_MIN and meaning[i] >= 0:
+            key = profile.liked[meaning[i]].key
+            reasons.append(Reason("semantic", f"close in meaning to {key}", [], key, semantic[i]))
         if not reasons:
             reasons.append(Reason("interest", "close to your interests", [], None, scores[i]))
         results[row].append(ScoredPaper(keys[col], scores[i], reasons))

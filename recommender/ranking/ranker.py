@@ -28,13 +28,24 @@ from recommender.ranking.interests import interest_labels, interest_picks, reser
 from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
-    add_crowd,
     closeness_for,
+    crowd_view,
+    fuse_views,
     relative_closeness,
+    semantic_view,
     to_score,
 )
 from recommender.ranking.select import diverse_top_k
-from recommender.ranking.vectorize import FittedText, fit_text
+from recommender.ranking.semantic import (
+    Embedder,
+    SemanticModel,
+    fit_semantic,
+    library_weights,
+    own_closeness,
+    standardised,
+    user_vectors,
+)
+from recommender.ranking.vectorize import FittedText, fit_text, reference_sample
 
 Progress = Callable[[int, int], None]
 
@@ -50,6 +61,29 @@ class ScoredChunk:
 
 
 @dataclass
+class SemanticVectors:
+    """The semantic view's unit centred vectors for one rank call."""
+
+    papers: np.ndarray  # candidates, in the pool's order
+    liked: np.ndarray  # the document table's rows
+    reference: np.ndarray  # the corpus sample
+
+
+def nearest_in_meaning(
+    semantic: SemanticVectors, liked_rows: list[np.ndarray], columns: np.ndarray
+) -> np.ndarray:
+    """users x picks: the index in the user's liked list of the pick's semantically closest
+    liked paper (-1 for no pick or no likes)."""
+    out = np.full(columns.shape, -1, dtype=np.int64)
+    for i, rows in enumerate(liked_rows):
+        picked = columns[i] >= 0
+        if len(rows) and picked.any():
+            sims = semantic.liked[rows] @ semantic.papers[columns[i, picked]].T
+            out[i, picked] = np.argmax(sims, axis=0)
+    return out
+
+
+@dataclass
 class RankSetting:
     """What every chunk of one rank call shares."""
 
@@ -59,6 +93,7 @@ class RankSetting:
     labels: np.ndarray | None  # interest label of each liked paper
     crowd: CrowdVectors | None
     present: sp.csr_matrix  # which liked paper holds which term (for reasons)
+    semantic: SemanticVectors | None = None
 
 
 @dataclass(frozen=True)
@@ -105,12 +140,33 @@ def _chunk_runner(chunks: int) -> Iterator[Callable]:
 class Ranker:
     """Content-based ranker; see RankerConfig for the knobs and score.py for the score."""
 
-    def __init__(self, config: RankerConfig | None = None) -> None:
+    def __init__(self, config: RankerConfig | None = None, embedder: Embedder | None = None):
         self.config = config or RankerConfig()
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The semantic view's model, given to the ranker (recommender/semantic_model.py loads
+        WordLlama; the ranking package never imports it)."""
+        if self._embedder is None:
+            raise ValueError(
+                "semantic_weight > 0 needs an embedder: Ranker(config, load_embedder())"
+            )
+        return self._embedder
 
     def fit(self, texts: Sequence[str]) -> FittedText:
-        """Fit the text model on a corpus (liked papers and recent candidates)."""
-        return fit_text(texts, self.config)
+        """Fit the text model on a corpus (liked papers and recent candidates).
+
+        With the semantic view on, the corpus is embedded too (its mean, its reference sample).
+        """
+        fitted = fit_text(texts, self.config)
+        if self.config.semantic_weight > 0:
+            fitted.semantic = self.fit_semantic(texts)
+        return fitted
+
+    def fit_semantic(self, texts: Sequence[str]) -> SemanticModel:
+        """The semantic view's corpus mean and reference sample, from the corpus `texts`."""
+        return fit_semantic(self.embedder, texts, reference_sample(len(texts), self.config))
 
     def fit_crowd(
         self, fitted: FittedText, libraries: Sequence[Sequence[LikedText]]
@@ -181,7 +237,7 @@ class Ranker:
         if not candidates:
             return {}
         setting = self._setting(fitted, [profile], candidates, crowd)
-        built, closeness, _, followed = self._closeness(fitted, [profile], setting)
+        built, closeness, _, followed, _ = self._closeness(fitted, [profile], setting)
         scores = to_score(closeness[0]) if built.active[0] else None
         muted = setting.pool.muted_by(profile)
         return {
@@ -211,7 +267,7 @@ class Ranker:
         step = self.config.user_chunk
         for start in range(0, len(profiles), step):
             chunk = profiles[start : start + step]
-            built, closeness, _, _ = self._closeness(fitted, chunk, setting)
+            built, closeness, _, _, _ = self._closeness(fitted, chunk, setting)
             shown = to_score(closeness)
             shown[setting.pool.removed(chunk)] = -np.inf
             shown[~built.active] = -np.inf
@@ -237,27 +293,71 @@ class Ranker:
             crowd_vectors = CrowdVectors.of(
                 crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
             )
-        return RankSetting(pool, reference, table, labels, crowd_vectors, presence(table.terms))
+        semantic = None
+        if self.config.semantic_weight > 0:
+            semantic = self._semantic(fitted, profiles, pool)
+        return RankSetting(
+            pool, reference, table, labels, crowd_vectors, presence(table.terms), semantic
+        )
+
+    def _semantic(
+        self, fitted: FittedText, profiles: Sequence[ProfileInput], pool: CandidateSet
+    ) -> SemanticVectors:
+        """Embed the candidates and the liked/disliked papers (in the document table's order)."""
+        model = fitted.semantic
+        embedder = self.embedder
+        if model is None or model.name != embedder.name:
+            raise ValueError(
+                "the text model was fitted without this semantic view: fit it with a ranker "
+                "whose semantic_weight > 0"
+            )
+        texts: dict[str, str] = {}
+        for profile in profiles:
+            for doc in (*profile.liked, *profile.disliked):
+                texts.setdefault(doc.key, doc.text)
+        return SemanticVectors(
+            papers=model.vectors(embedder, [c.text for c in pool.ordered]),
+            liked=model.vectors(embedder, [texts[key] for key in sorted(texts)]),
+            reference=model.reference,
+        )
 
     def _closeness(
         self, fitted: FittedText, chunk: Sequence[ProfileInput], setting: RankSetting
-    ) -> tuple[Profiles, np.ndarray, np.ndarray | None, np.ndarray]:
-        """(profiles, closeness with crowd and followed boost, crowd part, followed mask)."""
+    ) -> tuple[Profiles, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+        """(profiles, closeness with the extra views and followed boost, crowd part, followed
+        mask, semantic part)."""
         config = self.config
         built = build_profiles(fitted, setting.table, chunk, config)
         closeness, spread = relative_closeness(
             fitted, built, setting.pool.vectors, setting.reference, config.topic_weight
         )
+        views = []
+        semantic = setting.semantic
+        if semantic is not None:
+            users = user_vectors(semantic.liked, built.liked_rows)
+            own = own_closeness(semantic.liked, built.liked_rows)
+            z, own_z = standardised(users, semantic.papers, semantic.reference, own)
+            sizes = np.array([len(np.unique(rows)) for rows in built.liked_rows])
+            weights = library_weights(config.semantic_weight, config.semantic_pivot, sizes)
+            views.append(semantic_view(spread, z, own_z, weights))
         crowd_part = None
         crowd = setting.crowd
         if crowd is not None:
-            users, own = crowd.users(built.liked_rows)
-            crowd_part = add_crowd(
-                closeness, spread, users, own, crowd.papers, crowd.reference, config.crowd_weight
+            users, own_crowd = crowd.users(built.liked_rows)
+            views.append(
+                crowd_view(
+                    spread, users, own_crowd, crowd.papers, crowd.reference, config.crowd_weight
+                )
             )
+        semantic_part = None
+        if views:
+            # One fusion of every extra view: r' = (r + parts) / (1 + owns) (score.py).
+            parts = fuse_views(closeness, views)
+            crowd_part = parts[-1] if crowd is not None else None
+            semantic_part = parts[0] if semantic is not None else None
         followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed
-        return built, closeness, crowd_part, followed
+        return built, closeness, crowd_part, followed, semantic_part
 
     def _score_chunk(
         self,
@@ -270,7 +370,9 @@ class Ranker:
         """Score, filter and pick for one chunk of users; gather what explaining needs."""
         config = self.config
         pool, table, labels = setting.pool, setting.table, setting.labels
-        built, closeness, crowd_part, followed = self._closeness(fitted, chunk, setting)
+        built, closeness, crowd_part, followed, semantic_part = self._closeness(
+            fitted, chunk, setting
+        )
         removed = pool.removed(chunk)
         removed[~built.active] = True
         closeness[removed | (closeness <= closeness_for(threshold))] = -np.inf
@@ -305,6 +407,9 @@ class Ranker:
             if crowd_part is None
             else np.take_along_axis(crowd_part, np.maximum(columns, 0), axis=1),
         )
+        if semantic_part is not None and setting.semantic is not None:
+            picks.semantic = np.take_along_axis(semantic_part, np.maximum(columns, 0), axis=1)
+            picks.semantic_liked = nearest_in_meaning(setting.semantic, built.liked_rows, columns)
         liked_topics = [table.topics[rows] for rows in built.liked_rows]
         evidence = (
             built.terms,

@@ -109,16 +109,62 @@ def add_crowd(
     r' = 1 still means "as close as your typical like". `users` are crowd user vectors (zero
     for a user without likes: c = 0), `own` their mean predicted liked-paper vectors.
     """
+    view = crowd_view(spread, users, own, papers, reference, weight)
+    return fuse_views(closeness, [view])[0]
+
+
+def crowd_view(
+    spread: np.ndarray,
+    users: np.ndarray,
+    own: np.ndarray,
+    papers: np.ndarray,
+    reference: np.ndarray,
+    weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(c, c_own) of add_crowd: the crowd view in units of r, for each paper and own likes."""
     sims = users @ reference.T
     mean, std = sims.mean(axis=1), sims.std(axis=1) + 1e-6
     unit = weight * spread / std
     crowd = unit[:, None].astype(np.float32) * (users @ papers.T - mean[:, None])
     own_crowd = np.maximum(unit * ((users * own).sum(axis=1) - mean), 0.0)
-    scale = (1.0 / (1.0 + own_crowd))[:, None].astype(np.float32)
-    closeness += crowd
+    return crowd, own_crowd
+
+
+def semantic_view(
+    spread: np.ndarray, z: np.ndarray, own_z: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(s, s_own): the semantic view's z-scores (on the corpus sample) in units of r.
+
+    s = w x spread x z. Per user, r + s ranks the candidates as the offline study's
+    z(score) + w x z(semantic) did (spread is r's own unit, measured on the corpus sample
+    rather than on the day's candidates), and fused like the crowd view it keeps r = 1 as
+    "your typical like", so the threshold keeps its meaning.
+    """
+    unit = weights * spread
+    part = unit[:, None].astype(np.float32) * z.astype(np.float32)
+    return part, np.maximum(unit * own_z, 0.0)
+
+
+def fuse_views(
+    closeness: np.ndarray, views: list[tuple[np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
+    """r' = (r + sum of parts) / (1 + sum of owns), in place; each part as it ends up in r'.
+
+    Every extra view is added in units of r and the user's typical like goes through the
+    same sum, so r' = 1 keeps meaning "as close as your typical like".
+    """
+    own = views[0][1]
+    for _, more in views[1:]:
+        own = own + more
+    scale = (1.0 / (1.0 + own))[:, None].astype(np.float32)
+    for part, _ in views:
+        closeness += part
     closeness *= scale
-    crowd *= scale
-    return crowd
+    parts = []
+    for part, _ in views:
+        part *= scale
+        parts.append(part)
+    return parts
 
 
 def to_score(closeness: np.ndarray) -> np.ndarray:

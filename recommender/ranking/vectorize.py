@@ -14,6 +14,7 @@ from sklearn.preprocessing import normalize
 
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.interests import fit_centroids
+from recommender.ranking.semantic import SemanticModel
 
 # Two or more word characters, hyphens allowed inside: "state-of-the-art", "h-index", "gpt4".
 TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"
@@ -33,6 +34,8 @@ class FittedText:
     reference_topics: np.ndarray  # unit topic vectors of the same sample
     centroids: np.ndarray  # unit topic centroids that label a user's interests
     corpus_size: int
+    # The semantic view's corpus mean and reference vectors (when semantic_weight > 0).
+    semantic: SemanticModel | None = None
     # The fitted corpus' own vectors, by text: reused by rank calls in the fitting process
     # (rank-offline, a refit in the live job). Never pickled: it would multiply the size.
     _seen: tuple[dict[str, int], sp.csr_matrix] | None = field(
@@ -43,6 +46,10 @@ class FittedText:
         state = dict(self.__dict__)
         state["_seen"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("semantic", None)  # pickled before the semantic view existed
+        self.__dict__.update(state)
 
     def params(self) -> dict[str, Any]:
         """What produced this model, to store next to it."""
@@ -116,6 +123,12 @@ def weigh(
     return weighted.astype(np.float32).tocsr()
 
 
+def reference_sample(n: int, config: RankerConfig) -> np.ndarray:
+    """Sorted rows of the corpus sample every view is standardised on."""
+    rng = np.random.default_rng(config.random_state)
+    return np.sort(rng.choice(n, size=min(n, config.reference_size), replace=False))
+
+
 def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
     """Fit vocabulary, idf, the LSA basis and the whitening of the term view on `texts`."""
     if not texts:
@@ -161,8 +174,7 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
     # so a tiny corpus that the topic space spans entirely keeps a term view.
     noise = max(residual / max(terms.shape[1] - dims, 1), 0.5 / terms.shape[1])
     damping = (variance / (variance + config.whitening * noise)).astype(np.float32)
-    rng = np.random.default_rng(config.random_state)
-    sample = np.sort(rng.choice(n, size=min(n, config.reference_size), replace=False))
+    sample = reference_sample(n, config)
     fitted = FittedText(
         config=config,
         vectorizer=vectorizer,

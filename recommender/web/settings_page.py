@@ -19,6 +19,7 @@ from recommender.self_service import (
     fixed_keys,
     keywords_text,
     read_form,
+    schedule_for,
 )
 from recommender.store.engine import Store
 from recommender.store.self_service import save_settings
@@ -112,10 +113,16 @@ def field_views(
         choices = []
         if key == "frequency":
             current = shown if submitted is not None else person.frequency
-            options = [("daily", "Daily"), ("weekly", "Weekly (Mondays, or the config's day)")]
+            zone, base = person.user.timezone, person.config_schedule
+            options = [
+                (f, f"{f.capitalize()}: {describe_schedule(schedule_for(f, base), zone)}")
+                for f in ("daily", "weekly")
+            ]
             if value.config == "custom":
-                options.insert(0, ("custom", "As the config sets it"))
-            options.append(("paused", "Paused (no digests until you choose again)"))
+                options.insert(
+                    0, ("custom", f"As the config sets it: {_config_words(person, key)}")
+                )
+            options.append(("paused", "Paused: no digests until you choose again"))
             choices = [Choice(v, label, v == current) for v, label in options]
             shown = "paused" if person.paused else str(value.value)
         views.append(

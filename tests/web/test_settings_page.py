@@ -87,7 +87,7 @@ def test_invalid_values_are_shown_next_to_their_field_and_nothing_is_stored(
     bad = form(signer, max_papers="0", keywords="fine\nodd = much", frequency="paused")
     page = client.post(path(signer, "settings", "alice", None), data=bad)
     assert page.status_code == 400
-    assert "Nothing was saved: 2 field(s) need a change" in page.text
+    assert "Nothing was saved: 2 fields need a change" in page.text
     assert field_error(page.text, "max_papers") == "“0” should be greater than or equal to 1"
     assert field_error(page.text, "keywords") == (
         "line 2: “much” is not a number. Write e.g. odd = 1.5"

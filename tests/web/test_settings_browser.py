@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store, LinkSigner]]:
+def served(tmp_path: Path, sqlite_store: Store) -> Iterator[tuple[str, Store, LinkSigner]]:
     _require_chromium()
     sock = loopback_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -35,8 +35,9 @@ def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store, LinkSigne
         update={"defaults": settings.defaults.model_copy(update={"fixed": ["max_papers"]})}
     )
     signer = LinkSigner(["browser-test-secret"], timedelta(days=60))
-    with ServerThread(create_app(settings, store, Clock(T0), signer=signer), sock):
-        yield base_url, store, signer
+    # SQLite only: the page's queries are the same on PostgreSQL (test_settings_page.py).
+    with ServerThread(create_app(settings, sqlite_store, Clock(T0), signer=signer), sock):
+        yield base_url, sqlite_store, signer
 
 
 def test_a_reader_edits_their_settings_in_chromium(

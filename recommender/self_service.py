@@ -80,6 +80,7 @@ class SettingValue:
     config: Any
     stored: Any | None  # the user's own value (None: never set)
     source: Source
+    in_config: bool = False  # the config file sets `config` (else it is the built-in default)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ def merge(
     values: dict[str, SettingValue] = {}
     for key in SELF_SERVICE_KEYS:
         config = config_value(user, key)
+        named = "schedule" if key == "frequency" else key
+        in_config = named in user.model_fields_set and not invited
         own = stored.get(key)
         if own is not None and not _valid(user, key, own):
             own = None  # written under older limits: the config's value holds
@@ -136,11 +139,8 @@ def merge(
                 updates[key] = own
         else:
             value = config
-            explicit = key in user.model_fields_set or (
-                key == "frequency" and "schedule" in user.model_fields_set
-            )
-            source = "config" if explicit and not invited else "default"
-        values[key] = SettingValue(key, value, config, own, source)
+            source = "config" if in_config else "default"
+        values[key] = SettingValue(key, value, config, own, source, in_config)
     return EffectiveUser(user.model_copy(update=updates), values, paused, invited, user.schedule)
 
 

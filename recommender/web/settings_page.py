@@ -71,6 +71,7 @@ class FieldView:
     kind: str  # "lines" | "number" | "choice"
     text: str  # the value as the input holds it
     config_text: str  # what the config says, in words
+    config_label: str  # "Config", or "Default" where the config file does not set the key
     source: str
     fixed: bool
     error: str = ""
@@ -133,6 +134,7 @@ def field_views(
                 kind=kind,
                 text=shown,
                 config_text=_config_words(person, key),
+                config_label="Config" if value.in_config else "Default",
                 source=SOURCE_WORDS[value.source],
                 fixed=key in fixed,
                 error=errors.get(key, ""),

@@ -46,6 +46,7 @@ def test_the_page_shows_each_value_beside_what_the_config_says(
     words = re.sub(r"<[^>]+>", "", html)
     assert "Config: reward model ×1.5 · now: as the config sets it" in words
     assert "Config: Mon–Fri at 07:00 (Europe/Berlin)" in html
+    assert "Default: none · now: the default" in words  # followed authors: not in the config
     assert re.search(r'value="daily" checked', html)
     assert f'name="{FORM_FIELD}" value="' in html
     # Linked from the profile page, and back.
@@ -145,5 +146,5 @@ def test_an_invited_users_links_open_their_pages(
         add_invited_user(conn, InvitedUser("carol", "carol@example.org", "Carol", T0))
     page = client.get(path(signer, "settings", "carol", None))
     assert page.status_code == 200 and "<h1>Carol</h1>" in page.text
-    assert "now: <strong>the default</strong>" in page.text
+    assert "Default: 10 · now: <strong>the default</strong>" in page.text
     assert client.get(path(signer, "profile", "carol", None)).status_code == 200

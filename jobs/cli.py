@@ -15,6 +15,7 @@ from jobs.commands import (  # noqa: F401  (importing registers the commands)
     config_commands,
     cycle_commands,
     evaluate_commands,
+    invite_commands,
     library_commands,
     offline_commands,
     paper_commands,

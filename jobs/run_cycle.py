@@ -24,6 +24,7 @@ from jobs.library import sync_config_likes
 from jobs.outcomes import DeliveryStatus, UserStatus
 from jobs.refresh_feeds import RefreshReport
 from recommender.config import Settings
+from recommender.effective import load_effective_settings
 from recommender.store.cycles import (
     CycleStatus,
     close_interrupted_cycles,
@@ -162,6 +163,8 @@ def run(
     sleep: Callable[[float], object] = asyncio.sleep,
 ) -> CycleReport:
     """Run one cycle for `users` (default: everyone) and return what happened."""
+    # Config users and invited ones, with what they set on their settings page.
+    settings = load_effective_settings(settings, store)
     chosen = [settings.user(u) for u in users] if users else list(settings.users)
     holder = holder_name()
     with (

@@ -14,6 +14,7 @@ from jobs.library import config_papers
 from jobs.run_cycle import CYCLE_LOCK
 from jobs.scheduler import user_trigger
 from recommender.config import Settings
+from recommender.effective import effective_settings
 from recommender.store.cycles import CycleStatus, last_cycle
 from recommender.store.engine import Store
 from recommender.store.feeds import all_feed_states
@@ -21,6 +22,7 @@ from recommender.store.health import digest_counts, latest_digest_states
 from recommender.store.locks import current_lease
 from recommender.store.outbox import DigestStatus
 from recommender.store.pending_feedback import pending_for
+from recommender.store.self_service import all_invited_users
 from recommender.store.users import all_user_states
 
 
@@ -76,6 +78,15 @@ class UserHealth:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class InvitedInfo:
+    """A user added with `papersift invite` (no [[users]] entry)."""
+
+    user_id: str
+    email: str
+    invited_at: datetime
+
+
 @dataclass
 class StatusReport:
     """Everything `papersift status` shows."""
@@ -91,6 +102,7 @@ class StatusReport:
     # Per user: problems in their config library (BibTeX entries skipped, unreadable file).
     library_warnings: dict[str, list[str]] = field(default_factory=dict)
     pending_likes: dict[str, int] = field(default_factory=dict)  # likes waiting for a lookup
+    invited: list[InvitedInfo] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -135,7 +147,12 @@ def next_cycle(settings: Settings, now: datetime) -> NextCycle | None:
 
 def gather_status(settings: Settings, store: Store, now: datetime) -> StatusReport:
     """Read everything the status shows; writes nothing."""
+    with store.connect() as conn, conn.begin():
+        invited = [i for i in all_invited_users(conn) if i.id not in {u.id for u in settings.users}]
+        # Invited users count like configured ones; frequencies chosen on settings pages apply.
+        settings = effective_settings(settings, conn)
     report = StatusReport(now=now, next_cycle=next_cycle(settings, now))
+    report.invited = [InvitedInfo(i.id, i.email, i.invited_at) for i in invited]
     with store.connect() as conn:
         cycle = last_cycle(conn)
         lease = current_lease(conn, CYCLE_LOCK)

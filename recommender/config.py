@@ -159,6 +159,40 @@ class InlinePaper(_Section):
     authors: list[str] = Field(default_factory=list)
 
 
+# What a person may change for themselves on their settings page (see recommender/self_service.py);
+# `fixed` names those the admin keeps to the config's value.
+SELF_SERVICE_KEYS = (
+    "keywords",
+    "muted_keywords",
+    "muted_authors",
+    "followed_authors",
+    "frequency",
+    "max_papers",
+)
+
+
+def _fixable(names: list[str]) -> list[str]:
+    unknown = [name for name in names if name not in SELF_SERVICE_KEYS]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(repr(n) for n in unknown)} cannot be fixed: only self-service settings "
+            f"can. Use some of {', '.join(SELF_SERVICE_KEYS)}"
+        )
+    return names
+
+
+FixedKeys = Annotated[list[str], AfterValidator(_fixable)]
+
+
+class DefaultsSettings(_Section):
+    """What holds for every user, those of the config and those invited."""
+
+    fixed: FixedKeys = Field(
+        default_factory=list,
+        description="Self-service settings no user may change (the config's value holds).",
+    )
+
+
 class UserSettings(_Section):
     """A person who gets a digest, and their profile."""
 
@@ -182,6 +216,10 @@ class UserSettings(_Section):
     schedule: str = Field(default="0 7 * * *", description="Cron: minute hour day month weekday.")
     timezone: str = "UTC"
     send_empty: bool = Field(default=False, description="Send a 'nothing today' note.")
+    fixed: FixedKeys = Field(
+        default_factory=list,
+        description="Self-service settings this user may not change, besides [defaults] fixed.",
+    )
 
     @field_validator("id")
     @classmethod
@@ -328,6 +366,7 @@ class Settings(_Section):
     web: WebSettings = Field(default_factory=WebSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
     feeds: list[FeedSettings] = Field(default_factory=list)
     users: list[UserSettings] = Field(default_factory=list)
     # Not from the file: where it came from, to resolve relative paths.

@@ -18,6 +18,7 @@ from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
 from jobs.picks import Verdict, judge_window
 from recommender.digest.view import match_words
+from recommender.effective import load_effective_settings
 from recommender.store.engine import open_store
 from recommender.store.outbox import last_digest_times
 from recommender.text import short_title
@@ -123,10 +124,16 @@ def recommend(
     Example: papersift recommend alice --all
     """
     settings = open_settings(config)
-    account = settings.user(user)
+    store = open_store_for(settings)
+    try:
+        # The user as the next run sees them: their own settings-page values applied.
+        settings = load_effective_settings(settings, store)
+        account = settings.user(user)
+    except BaseException:
+        store.close()
+        raise
     if limit:
         account = account.model_copy(update={"max_papers": limit})
-    store = open_store_for(settings)
     if show_all:
         try:
             warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
@@ -202,7 +209,7 @@ def schedule(config: ConfigOption = None) -> None:
 
     Example: papersift schedule --config /etc/papersift/config.toml
     """
-    from jobs.scheduler import build_scheduler, install_jobs
+    from jobs.scheduler import build_scheduler, install_jobs, install_sync_job
 
     path, _ = config_path_from(config)
     settings = open_settings(config)
@@ -212,8 +219,10 @@ def schedule(config: ConfigOption = None) -> None:
     scheduler = build_scheduler(store)
     scheduler.start(paused=True)
     try:
-        ids = install_jobs(scheduler, settings, str(path.resolve()) if path else None)
-        for job in scheduler.get_jobs():
+        where = str(path.resolve()) if path else None
+        ids = install_jobs(scheduler, load_effective_settings(settings, store), where)
+        install_sync_job(scheduler, where)
+        for job in scheduler.get_jobs(jobstore="default"):
             out.print(f"{job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}")
         out.print(f"Scheduled {len(ids)} digest job(s). Press Ctrl-C to stop.")
         scheduler.resume()

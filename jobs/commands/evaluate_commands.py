@@ -11,6 +11,7 @@ from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, war
 from jobs.context import open_settings, open_store_for
 from jobs.evaluate import CUTOFFS, ViewResult, evaluate_user
 from jobs.library import sync_config_likes
+from recommender.effective import load_effective_settings
 from recommender.errors import InputError
 from recommender.text import short_title
 
@@ -28,10 +29,11 @@ def evaluate(
     Example: papersift evaluate alice
     """
     settings = open_settings(config)
-    users = [settings.user(user)] if user else list(settings.users)
     problems: list[str] = []
     store = open_store_for(settings)
     try:
+        settings = load_effective_settings(settings, store)
+        users = [settings.user(user)] if user else list(settings.users)
         by_user = sync_config_likes(settings, store, now_utc())
         warnings = [p for account in users for p in by_user.get(account.id, [])]
         for account in users:

@@ -16,6 +16,7 @@ from jobs.library import (
     set_feedback_for,
     sync_config_likes,
 )
+from recommender.effective import load_effective_settings, require_user
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.feedback import feedback_for
 from recommender.store.papers import papers_by_ids
@@ -43,9 +44,10 @@ def _print_report(verb: str, report: LibraryReport) -> None:
 
 def _feedback(user_id: str, ids: list[str], kind: FeedbackKind, config: Path | None) -> None:
     settings = open_settings(config)
-    user = settings.user(user_id)
     store = open_store_for(settings)
     try:
+        settings = load_effective_settings(settings, store)
+        user = settings.user(user_id)
         report = set_feedback_for(settings, store, user, ids, kind, FeedbackOrigin.CLI, now_utc())
     finally:
         store.close()
@@ -79,9 +81,10 @@ def unlike(user: UserArg, ids: IdsArg, config: ConfigOption = None) -> None:
     Example: papersift unlike alice 2401.01234
     """
     settings = open_settings(config)
-    account = settings.user(user)
     store = open_store_for(settings)
     try:
+        settings = load_effective_settings(settings, store)
+        account = settings.user(user)
         report = remove_feedback_for(store, account, ids)
     finally:
         store.close()
@@ -101,9 +104,10 @@ def import_library(
     Example: papersift import alice ~/Zotero/export.bib
     """
     settings = open_settings(config)
-    account = settings.user(user)
     store = open_store_for(settings)
     try:
+        settings = load_effective_settings(settings, store)
+        account = settings.user(user)
         report = import_bibtex(store, account, bibtex, now_utc(), FeedbackOrigin.IMPORT)
     finally:
         store.close()
@@ -121,9 +125,11 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
     Example: papersift profile alice
     """
     settings = open_settings(config)
-    account = settings.user(user)
     store = open_store_for(settings)
     try:
+        person = require_user(settings, store, user)
+        account = person.user
+        settings = load_effective_settings(settings, store)
         warnings = sync_config_likes(settings, store, now_utc()).get(account.id, [])
         with store.begin() as conn:
             feedback = feedback_for(conn, account.id)
@@ -152,11 +158,26 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
         ]
         columns = ["", "id", "tries", "last tried (UTC)", "last error"]
         out.print(table("Waiting for a lookup (every refresh tries again)", columns, pending_rows))
+    out.print(
+        table(
+            "Self-service settings (their settings page; the config wins where it fixes a key)"
+            if not person.invited
+            else "Self-service settings (invited user: no [[users]] entry, built-in defaults)",
+            ["", "in use", "config says", "from"],
+            [
+                [
+                    key.replace("_", " "),
+                    _shown(key, person.frequency if key == "frequency" else value.value),
+                    _shown(key, value.config),
+                    "self-service (paused)"
+                    if key == "frequency" and person.paused
+                    else value.source,
+                ]
+                for key, value in person.values.items()
+            ],
+        )
+    )
     settings_rows = [
-        ["keywords", ", ".join(f"{k} ({w:+g})" for k, w in account.keywords.items()) or "-"],
-        ["muted keywords", ", ".join(account.muted_keywords) or "-"],
-        ["muted authors", ", ".join(account.muted_authors) or "-"],
-        ["followed authors", ", ".join(account.followed_authors) or "-"],
         ["feeds", ", ".join(account.feeds) or "all"],
         ["categories", ", ".join(account.categories) or "all"],
         [
@@ -165,5 +186,14 @@ def profile(user: UserArg, config: ConfigOption = None) -> None:
             f"cron '{account.schedule}' {account.timezone}",
         ],
     ]
-    out.print(table("Settings", ["", ""], settings_rows))
+    out.print(table("Other settings (config file only)", ["", ""], settings_rows))
     warn(warnings)
+
+
+def _shown(key: str, value: object) -> str:
+    """A self-service value in a table cell."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} ({float(w):+g})" for k, w in value.items()) or "-"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value)

@@ -14,6 +14,7 @@ from jobs.commands.config_commands import mask_url
 from jobs.context import migrate_database, open_settings, open_store_for
 from jobs.library import PendingReport
 from jobs.refresh_feeds import FeedOutcome
+from recommender.effective import load_effective_settings
 from recommender.errors import InputError
 from recommender.store.feeds import all_feed_states
 from recommender.store.papers import list_papers
@@ -77,6 +78,8 @@ def refresh(
     settings = open_settings(config)
     store = open_store_for(settings)
     try:
+        # Invited users' pending likes are tried again too.
+        settings = load_effective_settings(settings, store)
         with working("Refreshing feeds…"):
             report = refresh_feeds.run(settings, store, now_utc(), due_only=due_only)
     finally:

@@ -82,6 +82,9 @@ def _print(report: StatusReport) -> None:
     if report.users:
         rows = [[u.user_id, u.email, u.state, u.detail] for u in report.users]
         out.print(table("Users not getting digests", ["user", "email", "state", "detail"], rows))
+    if report.invited:
+        rows = [[i.user_id, i.email, "invited", _when(i.invited_at)] for i in report.invited]
+        out.print(table("Invited users (papersift invite)", ["user", "email", "", "since"], rows))
     for user_id, problems in report.library_warnings.items():
         out.print(f"Library of {user_id}: {len(problems)} problem(s)", markup=False)
         for problem in problems[:5]:

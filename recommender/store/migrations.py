@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from recommender.errors import StoreError
-from recommender.store import schema_v1, schema_v2, schema_v3
+from recommender.store import schema_v1, schema_v2, schema_v3, schema_v4
 from recommender.store.tables import schema_version
 from recommender.store.urls import display_url
 
@@ -41,6 +41,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "initial", schema_v1.create),
     Migration(2, "pending_feedback", schema_v2.create),
     Migration(3, "paper_search", schema_v3.create),
+    Migration(4, "user_settings_and_invites", schema_v4.create),
 ]
 
 LATEST: int = MIGRATIONS[-1].number

@@ -181,6 +181,26 @@ pending_feedback = Table(
     Column("last_error", Text, nullable=False),
 )
 
+# What a user set on their settings page, one JSON object of self-service keys (migration 4).
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("values", json_type(), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Users added with `papersift invite`, beside those of the config (migration 4).
+invited_users = Table(
+    "invited_users",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("email", String(400), nullable=False),
+    Column("email_norm", String(400), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("invited_at", UTCDateTime, nullable=False),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
+from recommender.self_service import fixed_keys
 from recommender.store.engine import Store
 from recommender.web import account, library_page, search_page
 from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
@@ -34,6 +35,7 @@ from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
 from recommender.web.library_page import LikeIdentifiers
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
 from recommender.web.profile_page import build_profile
+from recommender.web.settings_page import field_views, load_person, save_form
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
 from recommender.web.uploads import describe_size, read_form
 
@@ -58,7 +60,6 @@ def create_app(
     if signer is None:
         signer = signer_for(settings)
     pages = Pages()
-    users = {user.id: user for user in settings.users}
 
     def reader(token: str, purpose: str, now: datetime) -> tuple[UserSettings, str | None]:
         """The user and paper key a valid token names; PageError (nothing done) otherwise."""
@@ -68,12 +69,8 @@ def create_app(
             raise PageError(410, "This link has expired", exc.what, exc.hint) from None
         except InvalidLink as exc:
             raise PageError(400, "This link does not work", exc.what, exc.hint) from None
-        user = users.get(claim.user_id)
-        if user is None:
-            raise PageError(
-                404, "Unknown reader", "this link is for a reader this server does not have"
-            )
-        return user, claim.paper_key
+        # Config users and invited ones, with their settings-page values (one small read).
+        return load_person(settings, store, claim.user_id).user, claim.paper_key
 
     def profile_url(user_id: str, now: datetime) -> str:
         token = signer.sign("profile", user_id, None, now)
@@ -149,6 +146,7 @@ def create_app(
             profile=view,
             notice=notice,
             nav=own_pages(user.id, now),
+            settings_url=page_url(signer, settings.web.base_url, "settings", user.id, now),
             form_field=FORM_FIELD,
             form_token=form_token(signer, user.id, now),
         )
@@ -156,7 +154,10 @@ def create_app(
     def own_pages(user_id: str, now: datetime) -> list[tuple[str, str]]:
         """(label, signed URL) of the reader's other pages, linked from the profile page."""
         base = settings.web.base_url
-        links = [("Search papers", page_url(signer, base, "search", user_id, now))]
+        links = [
+            ("Settings", page_url(signer, base, "settings", user_id, now)),
+            ("Search papers", page_url(signer, base, "search", user_id, now)),
+        ]
         if like_identifiers is not None:
             links.append(
                 ("Add papers (ids, BibTeX, RIS)", page_url(signer, base, "library", user_id, now))
@@ -231,6 +232,33 @@ def create_app(
             profile_url=profile_url(user.id, now),
         )
 
+    async def settings_page(request: Request) -> Response:
+        now = clock()
+        user, _ = reader(request.path_params["token"], "settings", now)
+        notice, errors, submitted, status = None, {}, None, 200
+        if request.method == "POST":
+            form = await request.form()
+            check_form(signer, form, user.id, now)
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            result = await run_in_threadpool(save_form, settings, store, user.id, values, now)
+            if result.errors:
+                errors, submitted, status = result.errors, values, 400
+            else:
+                notice = "Saved. Your next digest uses these settings."
+            log.info("settings %s by %s", "rejected" if errors else "saved", user.id)
+        person = await run_in_threadpool(load_person, settings, store, user.id)
+        return pages.render(
+            "settings.html",
+            status,
+            name=user.name or user.id,
+            fields=field_views(person, fixed_keys(settings, person.user), submitted, errors),
+            errors=errors,
+            notice=notice,
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
+            profile_url=profile_url(user.id, now),
+        )
+
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")
 
@@ -264,6 +292,7 @@ def create_app(
         endpoint = library_endpoint(like_identifiers)
         routes.append(Route("/library/{token}", endpoint, methods=["GET", "POST"]))
     routes.append(Route("/search/{token}", search, methods=["GET", "POST"]))
+    routes.append(Route("/settings/{token}", settings_page, methods=["GET", "POST"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

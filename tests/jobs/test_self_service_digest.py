@@ -28,7 +28,8 @@ NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 def world(tmp_path: Path) -> Iterator[tuple[Path, Settings, Store]]:
     users = [
         {"id": "alice", "email": "alice@example.org", "likes": ALICE_LIKES, "max_papers": 6},
-        {"id": "bob", "email": "bob@example.org", "likes": [2, 15], "fixed": ["max_papers"]},
+        # Three likes: past the cold-start rating set, so the digest is its picks alone.
+        {"id": "bob", "email": "bob@example.org", "likes": [2, 3, 15], "fixed": ["max_papers"]},
     ]
     feeds = [{"name": "local", "kind": "file", "path": "feed.xml"}]
     path = write_config(tmp_path, feeds=feeds, users=users)

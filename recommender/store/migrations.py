@@ -14,13 +14,14 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from recommender.errors import StoreError
-from recommender.store import schema_v1, schema_v2
+from recommender.store import schema_v1, schema_v2, schema_v6
 from recommender.store.tables import schema_version
 from recommender.store.urls import display_url
 
 # Any fixed number: migrations on PostgreSQL hold this transaction-level advisory lock, so two
 # processes migrating at once run one after the other. SQLite gets the same from BEGIN IMMEDIATE.
 _PG_MIGRATION_LOCK = 0x5A9E_5177
+PG_MIGRATION_LOCK = _PG_MIGRATION_LOCK  # also held while procrastinate's schema is created
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Migration:
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", schema_v1.create),
     Migration(2, "pending_feedback", schema_v2.create),
+    Migration(6, "worker_cycles", schema_v6.create),
 ]
 
 LATEST: int = MIGRATIONS[-1].number

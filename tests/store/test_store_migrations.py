@@ -128,7 +128,11 @@ def test_concurrent_migrations_apply_each_migration_once(blank_url: str) -> None
         thread.join()
     try:
         assert not errors
-        assert sorted(results) == [[], [], [m.label for m in MIGRATIONS]]
+        # Each migration is its own transaction: the three may share the work between them
+        # (one takes 0001, another 0002 ...), but each migration is applied exactly once.
+        assert sorted(label for applied in results for label in applied) == [
+            m.label for m in MIGRATIONS
+        ]
         with engines[0].connect() as conn:
             assert conn.execute(select(schema_version.c.version)).scalars().all() == [
                 m.number for m in MIGRATIONS

@@ -123,6 +123,9 @@ def deliver(context: JobContext, slot: str, key: str) -> None:
             return
         with runtime.store.begin() as conn:
             if not task_queue.still_running(conn, job_id, attempts):
+                log.warning(
+                    "job %s was handed to another worker: stopping, sending nothing", job_id
+                )
                 raise TaskTakenOver(f"job {job_id} was handed to another worker")
         confirmed[0] = time.monotonic()
 

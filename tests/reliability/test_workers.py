@@ -4,12 +4,15 @@ Four workers and 2,000 users: every user gets exactly one digest, no Message-ID 
 loop SIGKILLs a random worker at a random moment 20 times (restarting it each time): nothing
 is lost, nothing is sent twice, except the same bytes again after the server took a message
 whose acknowledgement the killed worker never recorded (counted and reported). Two schedulers
-running at once queue each slot once.
+running at once queue each slot once. A worker paused (SIGSTOP) past its heartbeat has its task
+taken over and, resumed, sends nothing more.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -175,3 +178,35 @@ def test_two_schedulers_queue_each_slot_once(make_world: Callable[..., WorkerWor
         cycle_ids = conn.execute(select(cycle_slots.c.cycle_id)).scalars().all()
     assert started == len(slots) and len(set(cycle_ids)) == len(slots)
     assert_one_digest_each(world, mailbox)
+
+
+def test_a_worker_paused_past_its_heartbeat_sends_nothing_after_its_task_was_taken_over(
+    make_world: Callable[..., WorkerWorld],
+) -> None:
+    with SmtpServer() as smtp:
+        smtp.add_fault(Fault("DATA", delay=0.3))  # a batch of 20 digests takes 6 s
+        world = make_world(20, smtp)
+        paused = world.start_worker(0)
+        run = world.start("run", "--wait", "120")
+        deadline = time.monotonic() + 90
+        while len(smtp.messages) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(paused.pid, signal.SIGSTOP)  # mid-batch, past its heartbeat from now on
+        at_pause = len(smtp.messages)
+        try:
+            world.start_worker(1)  # takes the batch over once worker 0 is seen as stalled
+            finished = world.papersift.wait(run, kill_after=120)
+            assert finished.returncode == 0, finished.stderr
+        finally:
+            os.kill(paused.pid, signal.SIGCONT)
+        time.sleep(2)  # worker 0 runs again: it must find its job handed on and stop
+        logs = "".join(f.stderr for f in world.stop_workers())
+        mailbox = read(smtp.messages)
+    assert 3 <= at_pause < 20
+    assert "was handed to another worker: stopping, sending nothing" in logs, logs[-3000:]
+    assert_one_digest_each(world, mailbox)
+    # At most the message in flight when it was paused arrives twice (same bytes): the server
+    # took it, and worker 0 had not recorded it yet when worker 1 sent the batch again.
+    assert mailbox.repeats <= 1
+    for copies in mailbox.copies.values():
+        assert len({c.data for c in copies}) == 1

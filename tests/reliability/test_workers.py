@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from worker_world import Mailbox, WorkerWorld, read, user_id
 
 from recommender.store import open_store
-from recommender.store.tables import cycle_slots, cycles, digests
+from recommender.store.tables import cycle_slots, cycles, digests, ranker_models
 
 pytestmark = pytest.mark.postgres
 
@@ -70,6 +70,14 @@ def assert_one_digest_each(world: WorkerWorld, mailbox: Mailbox) -> None:
     assert per_user == []
 
 
+def assert_one_text_model(world: WorkerWorld) -> None:
+    """The corpus changed once (the first refresh): one worker fitted the model, the others
+    loaded it, however many compose tasks ran at once."""
+    with open_store(world.database_url) as store, store.connect() as conn:
+        fits = conn.execute(select(func.count()).select_from(ranker_models)).scalar_one()
+    assert fits == 1
+
+
 def test_four_workers_share_a_cycle_of_2000_users(
     make_world: Callable[..., WorkerWorld],
 ) -> None:
@@ -84,6 +92,7 @@ def test_four_workers_share_a_cycle_of_2000_users(
         mailbox = read(smtp.messages)
     assert "2000 delivered, 0 to retry, 0 failed" in ran.stdout, ran.stdout
     assert_one_digest_each(world, mailbox)
+    assert_one_text_model(world)
     assert mailbox.repeats == 0
     status = world.command("status")
     assert status.returncode == 0, status.stderr
@@ -114,6 +123,7 @@ def test_killing_random_workers_loses_nothing_and_sends_nothing_twice(
         mailbox = read(smtp.messages)
         logs = "".join(k.stderr for k in killed) + "".join(f.stderr for f in world.stop_workers())
     assert all(k.killed for k in killed)
+    assert_one_text_model(world)
     # The kills landed on work in progress: jobs of dead workers were handed to live ones.
     handed_on = logs.count("of a silent worker handed on")
     kinds = sorted(

@@ -21,6 +21,7 @@ from jobs.commands import (  # noqa: F401  (importing registers the commands)
     paper_commands,
     status_commands,
     web_commands,
+    worker_commands,
 )
 
 __all__ = ["app", "main"]

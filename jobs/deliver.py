@@ -27,6 +27,7 @@ from recommender.store.engine import Store
 from recommender.store.outbox import (
     DigestRow,
     DigestStatus,
+    get_digest,
     mark_permanent_failure,
     mark_sent,
     mark_temporary_failure,
@@ -311,3 +312,104 @@ def deliver(
     )
     report.outcomes[:0] = cancelled
     return report
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.mail.ca_file:
+        return None
+    ca_file = settings.resolve(settings.mail.ca_file)
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"{settings.source}: mail.ca_file: cannot load {ca_file} ({exc})",
+            "Give a PEM file of CA certificates, or leave ca_file empty",
+        ) from None
+
+
+def deliver_some(
+    settings: Settings,
+    store: Store,
+    digest_ids: list[int],
+    now: datetime,
+    *,
+    sleep: Callable[[float], object] = asyncio.sleep,
+    guard: Callable[[float], None] | None = None,
+) -> list[DigestOutcome]:
+    """Send (or write) these digests from their stored bytes, over one SMTP connection.
+
+    Digests no longer pending (sent by an earlier run of the same task) or not due yet are
+    left alone, with no outcome. A failure that is not a message's (login, TLS, server down)
+    leaves the rest pending, SKIPPED, for the next cycle; it costs them no attempt.
+    """
+    with store.begin() as conn:
+        found = [get_digest(conn, digest_id) for digest_id in digest_ids]
+        states = all_user_states(conn)
+    outcomes: list[DigestOutcome] = []
+    todo: list[DigestRow] = []
+    for digest in found:
+        if digest is None or digest.status != DigestStatus.PENDING:
+            continue
+        if digest.next_attempt_at is not None and digest.next_attempt_at > now:
+            continue
+        state = states.get(digest.user_id)
+        if state is not None and (state.unsubscribed or state.paused):
+            why = "unsubscribed" if state.unsubscribed else "paused"
+            reason = f"not sent: {digest.user_id} {why} before it went out"
+            with store.begin() as conn:
+                mark_permanent_failure(conn, digest.id, reason, now)
+            outcomes.append(
+                DigestOutcome(
+                    digest.id,
+                    digest.user_id,
+                    digest.recipient,
+                    DeliveryStatus.CANCELLED,
+                    error=reason,
+                )
+            )
+        else:
+            todo.append(digest)
+    if not todo:
+        return outcomes
+    if not settings.mail.host:
+        for digest in todo:
+            if guard is not None:
+                guard(0)
+            path = write_outbox_files(
+                settings.outbox_dir, outbox_file_stem(digest), digest.message, digest.html
+            )
+            with store.begin() as conn:
+                mark_sent(conn, digest.id, now)
+            where = f"{path.with_suffix('.html')} (and .eml)"
+            outcomes.append(
+                DigestOutcome(
+                    digest.id, digest.user_id, digest.recipient, DeliveryStatus.WRITTEN, where
+                )
+            )
+        return outcomes
+    secret = settings.mail_password()
+    password = secret.get_secret_value() if secret else None
+    tls_context = _tls_context(settings)
+    from_addr = _sender_address(settings)
+
+    async def send_all() -> None:
+        async with SmtpSender(settings.mail, password, tls_context=tls_context) as sender:
+            for index, digest in enumerate(todo):
+                try:
+                    outcomes.append(
+                        await _send_one(
+                            settings, store, sender, digest, from_addr, now, sleep, guard
+                        )
+                    )
+                except (MailAuthError, MailError, _ServerUnavailable) as exc:
+                    # Not these digests' fault: they stay pending, for the next cycle.
+                    outcomes.extend(
+                        DigestOutcome(
+                            d.id, d.user_id, d.recipient, DeliveryStatus.SKIPPED, error=str(exc)
+                        )
+                        for d in todo[index:]
+                    )
+                    return
+
+    asyncio.run(send_all())
+    return outcomes

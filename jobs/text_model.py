@@ -1,4 +1,8 @@
-"""The text model kept in the database: loaded when still good, refitted and stored when not."""
+"""The text model kept in the database: loaded when still good, refitted and stored when not.
+
+On PostgreSQL the refit runs under an advisory lock: of several workers finding the model
+stale at once, one fits and stores it; the others wait for the lock and load what it stored.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import pickle
 from datetime import datetime
 
 import sklearn
+from sqlalchemy import Connection, text
 
 from recommender.config import Settings
 from recommender.ranking import FittedText, Ranker, RankerConfig
@@ -18,6 +23,9 @@ from recommender.store.ranker_models import (
     stored_text_model,
 )
 
+# Any fixed number, held for the length of one fit (transaction-level advisory lock).
+_PG_FIT_LOCK = 0x5A9E_F17
+
 
 def ranker_for(settings: Settings) -> Ranker:
     """The live ranker: RankerConfig's defaults plus the [ranking] keys that tune it, with the
@@ -26,11 +34,9 @@ def ranker_for(settings: Settings) -> Ranker:
     return Ranker(config, load_embedder() if config.semantic_weight > 0 else None)
 
 
-def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedText:
-    """The stored text model, refitted when missing, stale, or fitted with other settings."""
-    with store.begin() as conn:
-        stored = stored_text_model(conn)
-        size = count_papers(conn)
+def _usable(conn: Connection, ranker: Ranker) -> FittedText | None:
+    stored = stored_text_model(conn)
+    size = count_papers(conn)
     wanted = ranker.config.model_dump(mode="json")
     if (
         stored is not None
@@ -38,6 +44,35 @@ def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedTex
         and not stored.is_stale(size)
     ):
         return stored
+    return None
+
+
+def _fit_and_save(conn: Connection, ranker: Ranker, now: datetime) -> FittedText:
+    texts = [t.text for t in iter_paper_texts(conn)]
+    refitted = ranker.fit(texts)
+    save_ranker_model(
+        conn,
+        refitted.params(),
+        refitted.corpus_size,
+        sklearn.__version__,
+        pickle.dumps(refitted),
+        now,
+    )
+    prune_ranker_models(conn)
+    return refitted
+
+
+def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedText:
+    """The stored text model, refitted when missing, stale, or fitted with other settings."""
+    with store.begin() as conn:
+        stored = _usable(conn, ranker)
+    if stored is not None:
+        return stored
+    if store.dialect == "postgresql":
+        with store.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_FIT_LOCK})
+            # Whoever held the lock before us may have stored a good model meanwhile.
+            return _usable(conn, ranker) or _fit_and_save(conn, ranker, now)
     with store.begin() as conn:
         texts = [t.text for t in iter_paper_texts(conn)]
     refitted = ranker.fit(texts)

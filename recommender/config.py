@@ -356,6 +356,44 @@ class AdminSettings(_Section):
     feed_failure_hours: float = Field(default=24.0, gt=0)
 
 
+class WorkersSettings(_Section):
+    """Several `papersift worker` processes share each cycle (PostgreSQL only, procrastinate)."""
+
+    batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="Users scored and composed by one task."
+    )
+    deliver_batch: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Digests sent by one task, over one SMTP connection.",
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="How often a worker says it is alive."
+    )
+    stalled_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="A worker silent this long is dead: its tasks go to another worker.",
+    )
+    recover_seconds: int = Field(
+        default=10,
+        ge=1,
+        le=59,
+        description="How often one worker looks for stalled tasks and open cycles.",
+    )
+
+    @model_validator(mode="after")
+    def _stalled_after_heartbeats(self) -> WorkersSettings:
+        if self.stalled_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError(
+                f"stalled_seconds ({self.stalled_seconds:g}) must be at least twice "
+                f"heartbeat_seconds ({self.heartbeat_seconds:g}), or live workers look dead"
+            )
+        return self
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -367,10 +405,21 @@ class Settings(_Section):
     ranking: RankingSettings = Field(default_factory=RankingSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
+    # Absent: one process does each cycle (`papersift run` / `schedule`), as always.
+    workers: WorkersSettings | None = None
     feeds: list[FeedSettings] = Field(default_factory=list)
     users: list[UserSettings] = Field(default_factory=list)
     # Not from the file: where it came from, to resolve relative paths.
     source: Annotated[str, Field(exclude=True)] = ""
+
+    @model_validator(mode="after")
+    def _workers_need_postgresql(self) -> Settings:
+        if self.workers is not None and not self.storage.url.startswith("postgresql"):
+            raise ValueError(
+                "[workers] needs the tasks' queue in PostgreSQL: set [storage] url = "
+                '"postgresql://user@host/db", or remove [workers] to run each cycle in one process'
+            )
+        return self
 
     # Paths are relative to the config file's folder, so cron jobs can run from anywhere.
     @property

@@ -13,6 +13,12 @@ from jobs import run_cycle
 from jobs.cli_app import ConfigOption, command, err, finish, now_utc, out, table, warn, working
 from jobs.cold_start import rank_and_rate
 from jobs.commands.paper_commands import REFRESH_COLUMNS, outcome_row, print_pending
+from jobs.commands.worker_commands import (
+    WorkersOption,
+    run_with_workers,
+    schedule_workers,
+    workers_mode,
+)
 from jobs.context import config_path_from, open_settings, open_store_for
 from jobs.library import sync_config_likes
 from jobs.outcomes import UserStatus
@@ -35,6 +41,7 @@ def run(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait if another cycle is running.")
     ] = 0,
+    workers: WorkersOption = False,
 ) -> None:
     """Run one full cycle: refresh feeds, score unsent papers, send each user's digest.
 
@@ -45,6 +52,11 @@ def run(
     """
     path, _ = config_path_from(config)
     settings = open_settings(config)
+    if workers_mode(settings, workers):
+        # The workers do the cycle; this waits for it (--wait: at most that long) and reports.
+        record = run_with_workers(settings, user or None, wait)
+        out.print(str(record.get("summary", "")), markup=False)
+        return
     if path is None:
         err.print("No config.toml here: running the bundled demo configuration.")
     store = open_store_for(settings)
@@ -201,7 +213,7 @@ def _print_window(user_id: str, verdicts: list[Verdict], days: int) -> None:
 
 
 @command("schedule")
-def schedule(config: ConfigOption = None) -> None:
+def schedule(config: ConfigOption = None, workers: WorkersOption = False) -> None:
     """Run the cycle for each user on their cron schedule and time zone until Ctrl-C.
 
     Schedules live in the database under stable ids: a restart replaces them, never doubles
@@ -213,6 +225,9 @@ def schedule(config: ConfigOption = None) -> None:
 
     path, _ = config_path_from(config)
     settings = open_settings(config)
+    if workers_mode(settings, workers):
+        schedule_workers(config, settings)  # only queues cycles; workers run them
+        return
     # Refuse an out-of-date schema rather than upgrade it behind the operator's back.
     store = open_store(settings.database_url, migrate=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

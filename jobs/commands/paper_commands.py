@@ -11,6 +11,7 @@ import typer
 from jobs import refresh_feeds
 from jobs.cli_app import ConfigOption, command, finish, now_utc, out, table, working
 from jobs.commands.config_commands import mask_url
+from jobs.commands.worker_commands import WorkersOption, apply_task_schema, workers_mode
 from jobs.context import migrate_database, open_settings, open_store_for
 from jobs.library import PendingReport
 from jobs.refresh_feeds import FeedOutcome
@@ -225,12 +226,18 @@ def _when(moment: datetime | None) -> str:
 
 
 @command("migrate")
-def migrate(config: ConfigOption = None) -> None:
+def migrate(config: ConfigOption = None, workers: WorkersOption = False) -> None:
     """Bring the database schema up to date (safe to run any time; keeps all data).
+
+    In workers mode (PostgreSQL, a [workers] section or --workers) it also creates the task
+    queue's tables (procrastinate's schema) once.
 
     Example: papersift migrate --config /etc/papersift/config.toml
     """
     settings = open_settings(config)
+    shared = workers_mode(settings, workers)
     applied = migrate_database(settings.database_url)
     done = f" (applied: {', '.join(applied)})" if applied else " (nothing to apply)"
+    if shared:
+        done += f"; {apply_task_schema(settings)}"
     out.print(f"{mask_url(settings.database_url)}: schema up to date{done}")

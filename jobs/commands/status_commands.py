@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from jobs.cli_app import ConfigOption, command, now_utc, out, table
+from jobs.commands.worker_commands import print_queue, queue_json, workers_mode
 from jobs.context import open_settings, open_store_for
 from jobs.status import StatusReport, gather_status
 
@@ -31,14 +32,20 @@ def status(
     """
     settings = open_settings(config)
     store = open_store_for(settings)
+    shared = workers_mode(settings, False)
     try:
         report = gather_status(settings, store, now_utc())
+        if as_json:
+            result = report.to_json()
+            if shared:
+                result["queue"] = queue_json(settings, store)
+            typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+            return
+        _print(report)
+        if shared:
+            print_queue(settings, store)
     finally:
         store.close()
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        return
-    _print(report)
 
 
 def _print(report: StatusReport) -> None:

@@ -14,13 +14,14 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from recommender.errors import StoreError
-from recommender.store import schema_v1, schema_v2, schema_v3, schema_v4
+from recommender.store import schema_v1, schema_v2, schema_v3, schema_v4, schema_v6
 from recommender.store.tables import schema_version
 from recommender.store.urls import display_url
 
 # Any fixed number: migrations on PostgreSQL hold this transaction-level advisory lock, so two
 # processes migrating at once run one after the other. SQLite gets the same from BEGIN IMMEDIATE.
 _PG_MIGRATION_LOCK = 0x5A9E_5177
+PG_MIGRATION_LOCK = _PG_MIGRATION_LOCK  # also held while procrastinate's schema is created
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "pending_feedback", schema_v2.create),
     Migration(3, "paper_search", schema_v3.create),
     Migration(4, "user_settings_and_invites", schema_v4.create),
+    Migration(6, "worker_cycles", schema_v6.create),
 ]
 
 LATEST: int = MIGRATIONS[-1].number

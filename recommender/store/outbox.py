@@ -178,6 +178,12 @@ def pending_digests(conn: Connection, now: datetime | None) -> list[DigestRow]:
     return [_digest(row) for row in conn.execute(statement)]
 
 
+def get_digest(conn: Connection, digest_id: int) -> DigestRow | None:
+    """One digest by id, or None."""
+    row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
+    return _digest(row) if row is not None else None
+
+
 def _require(conn: Connection, digest_id: int) -> DigestRow:
     row = conn.execute(select(digests).where(digests.c.id == digest_id)).first()
     if row is None:

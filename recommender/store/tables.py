@@ -208,3 +208,28 @@ schema_version = Table(
     Column("name", String(200), nullable=False),
     Column("applied_at", UTCDateTime, nullable=False),
 )
+
+# Cycles shared by several workers (schema_v6.py): one row per schedule slot asked for, and one
+# per piece of its work; both are the idempotency record that lets any task run twice.
+cycle_slots = Table(
+    "cycle_slots",
+    metadata,
+    Column("slot", String(64), primary_key=True),
+    Column("users", json_type(), nullable=True),  # user ids; null: every user
+    Column("due_only", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("cycle_id", Integer, nullable=True),
+    Index(None, "stage"),
+)
+
+cycle_tasks = Table(
+    "cycle_tasks",
+    metadata,
+    Column("slot", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("args", json_type(), nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("outcome", json_type(), nullable=True),
+)

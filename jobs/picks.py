@@ -51,13 +51,21 @@ def rank_users(
 
 
 def rank(
-    settings: Settings, store: Store, users: list[UserSettings], now: datetime, ranker: Ranker
+    settings: Settings,
+    store: Store,
+    users: list[UserSettings],
+    now: datetime,
+    ranker: Ranker,
+    text_model: FittedText | None = None,
 ) -> Ranking:
-    """rank_users, keeping the text model and crowd it ranked with."""
+    """rank_users, keeping the text model and crowd it ranked with.
+
+    `text_model`: rank with this one instead of the current one (which may refit); the web
+    pages pass the stored model, so a page view never refits."""
     inputs, candidates, by_key = gather_inputs(settings, store, users, now)
     if not candidates or not inputs:
         return Ranking(inputs, {i.user.id: [] for i in inputs}, by_key, candidates, None, None)
-    fitted = current_text_model(store, ranker, now)
+    fitted = text_model or current_text_model(store, ranker, now)
     # All configured users teach the crowd view, also those not due in this cycle.
     crowd = crowd_model(settings, store, ranker, fitted)
     # k shapes the picks (interest slots take up to k/2 places, diversity works on the

@@ -41,6 +41,7 @@ class DigestContext:
     profile_url: str
     unsubscribe_url: str
     empty_note: bool = False
+    picks_url: str | None = None  # "My picks", beside "My profile" (absent: not linked)
 
     def __post_init__(self) -> None:
         if self.empty_note and self.entries:
@@ -177,6 +178,9 @@ def render_digest(context: DigestContext) -> RenderedDigest:
         "papers": papers,
         "empty_note": context.empty_note,
         "profile_url": view.require_url(context.profile_url, "profile_url"),
+        "picks_url": view.require_url(context.picks_url, "picks_url")
+        if context.picks_url
+        else None,
         "unsubscribe_url": view.require_url(context.unsubscribe_url, "unsubscribe_url"),
         "rule": "-" * TEXT_WIDTH,
     }

@@ -22,15 +22,18 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from recommender.config import Settings, UserSettings
 from recommender.errors import StoreError
 from recommender.store.engine import Store
 from recommender.web import account
-from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
+from recommender.web.atom_feed import MEDIA_TYPE, build_feed
+from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
+from recommender.web.guard import AccessLog, SecurityHeaders, redact_path, security_headers
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
+from recommender.web.picks_page import PicksSource, build_picks, page_number, rated_notice
 from recommender.web.profile_page import build_profile
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
 
@@ -45,8 +48,12 @@ def create_app(
     clock: Callable[[], datetime],
     *,
     signer: LinkSigner | None = None,
+    picks: PicksSource | None = None,
 ) -> Starlette:
-    """The Starlette app; `clock` is read once per request (tests move it to expire links)."""
+    """The Starlette app; `clock` is read once per request (tests move it to expire links).
+
+    `picks` ranks one user's current picks (jobs/web_picks.py); without it the app serves no
+    picks page and no feed (recommender/ never imports the jobs that rank)."""
     if signer is None:
         signer = signer_for(settings)
     pages = Pages()
@@ -122,6 +129,67 @@ def create_app(
 
         return endpoint
 
+    def wants_json(request: Request) -> bool:
+        # The picks page's script asks for JSON; a plain form post gets the page back.
+        return "application/json" in request.headers.get("accept", "")
+
+    def own_pages(user_id: str, now: datetime) -> dict[str, str] | None:
+        """Signed links to the user's picks page and feed (None when the app has no picks)."""
+        if picks is None:
+            return None
+        base = settings.web.base_url
+        return {
+            "picks": page_url(signer, base, "picks", user_id, now),
+            "feed": page_url(signer, base, "feed", user_id, now),
+            "profile": profile_url(user_id, now),
+        }
+
+    async def picks_page(request: Request) -> Response:
+        assert picks is not None  # the route exists only with a picks source
+        now = clock()
+        user, _ = reader(request.path_params["token"], "picks", now)
+        page = page_number(request.query_params.get("page"))
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            check_form(signer, form, user.id, now)  # 403, nothing done, without this user's
+            action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            state, title = await run_in_threadpool(
+                account.rate_paper, store, user.id, action, paper_key, now
+            )
+            log.info("picks %s by %s", action, user.id)
+            notice = rated_notice(state, title, paper_key)
+            if wants_json(request):
+                return JSONResponse({"paper": paper_key, "state": state, "message": notice.short})
+        ranked = await run_in_threadpool(picks, user, now)
+        # After a rating the list may have lost its last page: show the one before it.
+        view = build_picks(user, ranked, page, clamp=notice is not None)
+        return pages.render(
+            "picks.html",
+            view=view,
+            notice=notice,
+            links=own_pages(user.id, now),
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
+        )
+
+    async def feed(request: Request) -> Response:
+        assert picks is not None  # the route exists only with a picks source
+        now = clock()
+        token = request.path_params["token"]
+        user, _ = reader(token, "feed", now)
+        ranked = await run_in_threadpool(picks, user, now)
+        base = settings.web.base_url
+        body = build_feed(
+            user,
+            ranked,
+            base_url=base,
+            feed_url=action_url(base, "feed", token),
+            picks_url=page_url(signer, base, "picks", user.id, now),
+            now=now,
+        )
+        return Response(body, media_type=MEDIA_TYPE)
+
     async def profile(request: Request) -> Response:
         now = clock()
         user, _ = reader(request.path_params["token"], "profile", now)
@@ -134,7 +202,9 @@ def create_app(
             )
             log.info("profile %s by %s", action, user.id)
         view = await run_in_threadpool(build_profile, store, user, now)
-        return pages.render("profile.html", profile=view, notice=notice)
+        return pages.render(
+            "profile.html", profile=view, notice=notice, own_pages=own_pages(user.id, now)
+        )
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -142,6 +212,9 @@ def create_app(
     async def page_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, PageError):  # pragma: no cover - registered for PageError only
             raise exc
+        if request.method == "POST" and wants_json(request):
+            body = {"error": exc.what, "hint": exc.hint}
+            return JSONResponse(body, status_code=exc.status, headers=security_headers(pages.csp))
         return pages.error(exc.status, exc.heading, exc.what, exc.hint)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -165,6 +238,9 @@ def create_app(
 
     routes = [Route(f"/{p}/{{token}}", link_endpoint(p), methods=["GET", "POST"]) for p in ACTIONS]
     routes.append(Route("/profile/{token}", profile, methods=["GET", "POST"]))
+    if picks is not None:
+        routes.append(Route("/picks/{token}", picks_page, methods=["GET", "POST"]))
+        routes.append(Route("/feed/{token}", feed, methods=["GET"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

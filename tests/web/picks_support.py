@@ -61,7 +61,6 @@ def seed_papers() -> tuple[list[Paper], list[Paper]]:
             key=f"seed:{index}",
             title=row["title"],
             abstract=row["abstract"],
-            authors=[f"Author {index}", "Shared Coauthor"],
             published=T0 - timedelta(days=100 + index),
             links={"abs": f"https://example.org/abs/seed-{index}"},
             sources=[FEED],
@@ -86,12 +85,13 @@ def hostile_paper() -> Paper:
     )
 
 
-def seed_store(store: Store, *, model: bool = True) -> None:
-    """Save the papers and the likes; with `model`, store the text model a digest run fits."""
+def seed_store(store: Store, *, model: bool = True, hostile: bool = True) -> None:
+    """Save the papers (with `hostile`, the hostile one too) and the likes; with `model`,
+    store the text model a digest run fits."""
     window, old = seed_papers()
     with store.begin() as conn:
         save_papers(conn, old, T0 - timedelta(days=40))
-        save_papers(conn, [*window, hostile_paper()], T0 - timedelta(days=3))
+        save_papers(conn, window + [hostile_paper()] * hostile, T0 - timedelta(days=3))
         by_title = {p.title: p.key for p in old}
         for user, titles in (("alice", ALICE_LIKES), ("bob", BOB_LIKES)):
             for title in titles:

@@ -249,3 +249,26 @@ def test_equal_scores_put_the_newest_paper_first(sqlite_store: Store, tmp_path: 
     papers["x"] = newer
     ordered = newest_first_among_equals(tied, papers)
     assert [s.paper_key for s in ordered] == ["x", newer.key, older.key]
+
+
+def test_a_paper_changed_in_the_store_shows_its_new_title_on_the_next_view(
+    app_client: TestClient, sqlite_store: Store, signer: LinkSigner
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from recommender.store.tables import papers
+
+    url = path(signer, "picks", "alice", None)
+    first = shown_keys(app_client.get(url).text)[0]  # the window is now kept in memory
+    # A row changed as save_papers changes one: new content, a new last_seen.
+    with sqlite_store.begin() as conn:
+        title = conn.execute(select(papers.c.title).where(papers.c.key == first)).scalar_one()
+        conn.execute(
+            update(papers)
+            .where(papers.c.key == first)
+            .values(title=title + " (v2)", last_seen=T0 + timedelta(minutes=5))
+        )
+    pages = "".join(app_client.get(f"{url}?page={n}").text for n in (1, 2))
+    assert f"{escape(title)} (v2)" in pages

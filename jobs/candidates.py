@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
 
 from jobs.profile_inputs import liked_texts, profile_input
 from recommender.config import Settings, UserSettings
@@ -34,6 +37,11 @@ class LeftOut:
     text: str
 
 
+# (conn, since) -> the papers first seen since then, oldest first: papers_seen_since, or a
+# cache of it (the web pages, jobs/web_picks.py).
+WindowLoader = Callable[[Connection, datetime], list[StoredPaper]]
+
+
 def candidate_window(settings: Settings) -> timedelta:
     """Papers first seen longer ago than this are old news and no longer offered."""
     return timedelta(days=settings.ranking.candidate_window_days)
@@ -61,13 +69,17 @@ def _not_a_candidate(paper: StoredPaper, title_only: bool) -> LeftOut | None:
 
 
 def gather_inputs(
-    settings: Settings, store: Store, users: list[UserSettings], now: datetime
+    settings: Settings,
+    store: Store,
+    users: list[UserSettings],
+    now: datetime,
+    window_papers: WindowLoader = papers_seen_since,
 ) -> tuple[list[UserInputs], list[Candidate], dict[str, StoredPaper]]:
     """Profiles of `users`, the shared candidate pool, and the stored papers by key."""
     feed_names = {feed.name for feed in settings.feeds}
     ids = [user.id for user in users]
     with store.begin() as conn:
-        recent = papers_seen_since(conn, now - candidate_window(settings))
+        recent = window_papers(conn, now - candidate_window(settings))
         feedback = feedback_for_users(conn, ids)
         sent = sent_paper_ids_for_users(conn, ids)
         last_digest = last_digest_times(conn, ids)

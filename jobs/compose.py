@@ -102,6 +102,7 @@ def compose_digest(
         feed_names=[f.name for f in settings.feeds if not user.feeds or f.name in user.feeds],
         day=now.date(),
         profile_url=links.profile,
+        picks_url=links.picks,
         unsubscribe_url=links.unsubscribe,
         empty_note=not everything,
         rating=[entry(s) for s in rating],

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobs.candidates import UserInputs, gather_inputs
+from jobs.candidates import UserInputs, WindowLoader, gather_inputs
 from jobs.crowd_model import crowd_model
 from jobs.text_model import current_text_model, ranker_for
 from recommender.config import Settings, UserSettings
@@ -23,7 +23,7 @@ from recommender.ranking.ranker import CandidateScore
 from recommender.ranking.score import score_for
 from recommender.ranking.vectorize import FittedText
 from recommender.store.engine import Store
-from recommender.store.papers import StoredPaper
+from recommender.store.papers import StoredPaper, papers_seen_since
 
 
 @dataclass
@@ -51,13 +51,24 @@ def rank_users(
 
 
 def rank(
-    settings: Settings, store: Store, users: list[UserSettings], now: datetime, ranker: Ranker
+    settings: Settings,
+    store: Store,
+    users: list[UserSettings],
+    now: datetime,
+    ranker: Ranker,
+    text_model: FittedText | None = None,
+    window_papers: WindowLoader | None = None,
 ) -> Ranking:
-    """rank_users, keeping the text model and crowd it ranked with."""
-    inputs, candidates, by_key = gather_inputs(settings, store, users, now)
+    """rank_users, keeping the text model and crowd it ranked with.
+
+    `text_model`: rank with this one instead of the current one (which may refit);
+    `window_papers`: read the candidate window with this loader. The web pages pass the
+    stored model and a cache of the window, so a page view never refits nor re-reads it all."""
+    loader = window_papers or papers_seen_since
+    inputs, candidates, by_key = gather_inputs(settings, store, users, now, loader)
     if not candidates or not inputs:
         return Ranking(inputs, {i.user.id: [] for i in inputs}, by_key, candidates, None, None)
-    fitted = current_text_model(store, ranker, now)
+    fitted = text_model or current_text_model(store, ranker, now)
     # All configured users teach the crowd view, also those not due in this cycle.
     crowd = crowd_model(settings, store, ranker, fitted)
     # k shapes the picks (interest slots take up to k/2 places, diversity works on the

@@ -333,6 +333,7 @@ def sample_context(*, empty: bool = False) -> DigestContext:
         feed_names=list(SAMPLE_FEEDS),
         day=SAMPLE_DAY,
         profile_url=f"{SAMPLE_BASE_URL}/profile/sample-alice",
+        picks_url=f"{SAMPLE_BASE_URL}/picks/sample-alice",
         unsubscribe_url=f"{SAMPLE_BASE_URL}/unsubscribe/sample-alice",
         empty_note=empty,
     )

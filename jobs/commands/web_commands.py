@@ -14,6 +14,7 @@ from uvicorn.config import LOGGING_CONFIG
 from jobs.cli_app import ConfigOption, command, now_utc, out
 from jobs.context import open_settings, open_store_for
 from jobs.library import like_from_web
+from jobs.web_picks import StoredModelPicks
 from recommender.config import Settings
 from recommender.web.app import create_app
 
@@ -42,7 +43,7 @@ def web(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the pages behind the links in digests: Relevant, Not for me, Unsubscribe, My profile.
+    """Serve the pages behind the links in digests: Relevant, Not for me, My picks, My profile.
 
     Opening a link only shows a confirmation page; its button (a POST) acts. Run it behind a
     reverse proxy that serves [web] base_url over https (docs/deploy.md). The signing secret
@@ -54,7 +55,8 @@ def web(
     store = open_store_for(settings)
     try:
         like = functools.partial(like_from_web, settings, store)
-        app = create_app(settings, store, now_utc, like_identifiers=like)
+        picks = StoredModelPicks(settings, store)
+        app = create_app(settings, store, now_utc, like_identifiers=like, picks=picks)
         out.print(f"Serving on http://{host}:{port} (press Ctrl+C to stop)")
         out.print(f"Links in digests start with {settings.web.base_url}")
         out.print(f"Links are signed with the secret from {secret_source(settings)}")

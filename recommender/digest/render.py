@@ -49,6 +49,7 @@ class DigestContext:
     rating: list[DigestEntry] = field(default_factory=list)
     likes: int = 0
     likes_needed: int = 3
+    picks_url: str | None = None  # "My picks", beside "My profile" (absent: not linked)
 
     def __post_init__(self) -> None:
         if self.empty_note and (self.entries or self.rating):
@@ -213,6 +214,9 @@ def render_digest(context: DigestContext) -> RenderedDigest:
         "to_rate_count": _plural(len(to_rate), "recent paper"),
         "rating_intro": rating_intro(context) if to_rate else "",
         "profile_url": view.require_url(context.profile_url, "profile_url"),
+        "picks_url": view.require_url(context.picks_url, "picks_url")
+        if context.picks_url
+        else None,
         "unsubscribe_url": view.require_url(context.unsubscribe_url, "unsubscribe_url"),
         "rule": "-" * TEXT_WIDTH,
     }

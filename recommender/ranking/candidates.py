@@ -61,9 +61,21 @@ class CandidateSet:
             topics=self.vectors.topics,
             authors=[c.authors for c in self.ordered],
             vocabulary=self._fitted.feature_names(),
-            background=reason_background(self._fitted),
-            folded=np.array([fold(t) for t in self._fitted.feature_names().tolist()], dtype=object),
+            # Both depend on the model alone: made once per loaded model.
+            background=self._fitted.derived("reason_background", self._reason_background),
+            folded=self._fitted.derived("folded_vocabulary", self._folded),
         )
+
+    def _reason_background(self) -> np.ndarray:
+        background = reason_background(self._fitted)
+        background.flags.writeable = False
+        return background
+
+    def _folded(self) -> np.ndarray:
+        names = self._fitted.feature_names().tolist()
+        folded = np.array([fold(t) for t in names], dtype=object)
+        folded.flags.writeable = False
+        return folded
 
     def __len__(self) -> int:
         return len(self.keys)

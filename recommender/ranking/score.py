@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 
 from recommender.ranking.profile import Profiles
 from recommender.ranking.vectorize import FittedText
@@ -33,7 +34,9 @@ class PaperVectors:
     def of(cls, fitted: FittedText, terms: sp.csr_matrix) -> PaperVectors:
         """Vectors of papers given their unit term vectors."""
         projected = np.asarray(terms @ fitted.basis.T, dtype=np.float32)
-        return cls(terms, fitted.topics(terms), projected, terms.T.tocsr())
+        # fitted.topics(terms) normalises this same projection: computed once here.
+        topics = normalize(projected) if projected.shape[0] else projected
+        return cls(terms, topics, projected, terms.T.tocsr())
 
 
 def _views(

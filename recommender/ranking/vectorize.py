@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +15,8 @@ from sklearn.preprocessing import normalize
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.interests import fit_centroids
 from recommender.ranking.semantic import SemanticModel
+
+T = TypeVar("T")
 
 # Two or more word characters, hyphens allowed inside: "state-of-the-art", "h-index", "gpt4".
 TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"
@@ -45,11 +47,26 @@ class FittedText:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_seen"] = None
+        state.pop("_derived", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic", None)  # pickled before the semantic view existed
         self.__dict__.update(state)
+
+    def derived(self, name: str, make: Callable[[], T]) -> T:
+        """A value computed from this model alone, made once per loaded model, never pickled:
+        a web process ranks with one model for many page views."""
+        memo: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if name not in memo:
+            memo[name] = make()
+        return memo[name]
+
+    def remember(self, texts: Sequence[str]) -> None:
+        """Keep the term vectors of `texts` (and only those) for later `terms` calls, never
+        pickled: a web process ranks the same candidate window on every page view."""
+        vectors = self.terms(texts)  # those already kept are reused
+        self._seen = ({text: i for i, text in enumerate(texts)}, vectors)
 
     def params(self) -> dict[str, Any]:
         """What produced this model, to store next to it."""
@@ -96,8 +113,16 @@ class FittedText:
         return np.asarray(self.reference_terms.mean(axis=0), dtype=np.float32).ravel()
 
     def feature_names(self) -> np.ndarray:
-        """The vocabulary, indexed like the term vectors' columns."""
-        return self.vectorizer.get_feature_names_out()
+        """The vocabulary, indexed like the term vectors' columns (read-only)."""
+        return self.derived(
+            "feature_names", lambda: _read_only(self.vectorizer.get_feature_names_out())
+        )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    # Shared between calls through `derived`: a caller must copy it before changing it.
+    array.flags.writeable = False
+    return array
 
 
 def is_stale(fitted_size: int, current_size: int, growth: float = 0.2) -> bool:

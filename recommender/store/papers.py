@@ -245,6 +245,20 @@ def papers_seen_since(conn: Connection, since: datetime) -> list[StoredPaper]:
     return [_stored(row) for row in conn.execute(statement)]
 
 
+def window_stamps(conn: Connection, since: datetime) -> list[tuple[int, datetime]]:
+    """(id, last_seen) of the papers papers_seen_since(conn, since) returns, in its order.
+
+    Every change to a row sets its last_seen (save_papers), so a cache of those papers can
+    tell from this cheap query which of its rows are still as stored.
+    """
+    statement = (
+        select(papers.c.id, papers.c.last_seen)
+        .where(papers.c.first_seen >= since)
+        .order_by(papers.c.first_seen, papers.c.id)
+    )
+    return [(int(row.id), row.last_seen) for row in conn.execute(statement)]
+
+
 def papers_by_ids(conn: Connection, ids: Iterable[int]) -> dict[int, StoredPaper]:
     """The papers with these row ids, by id (unknown ids are left out)."""
     result: dict[int, StoredPaper] = {}

@@ -64,6 +64,13 @@ def latest_ranker_model(conn: Connection) -> RankerModelRow | None:
     )
 
 
+def latest_ranker_model_id(conn: Connection) -> int | None:
+    """The id of the newest stored model (without reading its blob), or None."""
+    statement = select(ranker_models.c.id).order_by(ranker_models.c.id.desc()).limit(1)
+    found = conn.execute(statement).scalar()
+    return None if found is None else int(found)
+
+
 def prune_ranker_models(conn: Connection, keep: int = 3) -> int:
     """Delete all but the `keep` newest models; how many were deleted."""
     newest = select(ranker_models.c.id).order_by(ranker_models.c.id.desc()).limit(keep)

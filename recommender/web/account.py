@@ -10,7 +10,7 @@ from datetime import datetime
 
 from recommender.models import FeedbackKind, FeedbackOrigin
 from recommender.store.engine import Store
-from recommender.store.feedback import feedback_for, remove_feedback, set_feedback
+from recommender.store.feedback import feedback_for, feedback_on, remove_feedback, set_feedback
 from recommender.store.papers import StoredPaper, get_paper
 from recommender.store.users import set_paused, set_unsubscribed
 from recommender.web.pages import PageError
@@ -104,19 +104,35 @@ def profile_action(store: Store, user_id: str, action: str, paper_key: str, now:
         set_subscription(store, user_id, action == "resubscribe", now)
         return "You are unsubscribed." if action == "unsubscribe" else "You are subscribed again."
     if action in KIND_OF:
-        title = rate_paper(store, user_id, paper_key, KIND_OF[action], now)
+        _, title = rate_paper(store, user_id, action, paper_key, now)
         said = "relevant" if action == "relevant" else "not for you"
         return f"Marked as {said}: {title}"
     raise PageError(400, "Unknown action", "this button does not exist", "Reload your profile page")
 
 
 def rate_paper(
-    store: Store, user_id: str, paper_key: str, kind: FeedbackKind, now: datetime
-) -> str:
-    """Record a rating-set button's like or dislike (origin: web); returns the paper's title."""
+    store: Store, user_id: str, action: str, paper_key: str, now: datetime
+) -> tuple[str, str]:
+    """A Relevant / Not for me / clear button of the picks page: the paper's rating after it
+    ("relevant", "not-relevant" or "none") and its title. Idempotent like every action here."""
+    if action not in (*KIND_OF, "clear"):
+        raise PageError(
+            400, "Unknown action", f"do={action[:30]!r} is not a button of this page", "Reload it"
+        )
     with store.begin() as conn:
         paper = get_paper(conn, paper_key)
         if paper is None:
             raise PageError(404, "Unknown paper", "this paper is not in the database")
-        set_feedback(conn, user_id, paper.id, kind, FeedbackOrigin.WEB, now)
-        return paper.title
+        if action == "clear":
+            current = feedback_on(conn, user_id, paper.id)
+            if current is not None and current.origin == FeedbackOrigin.CONFIG:
+                raise PageError(
+                    409,
+                    "Set in the config file",
+                    "this paper is listed in the server's config file",
+                    "Ask whoever runs Papersift to remove it there",
+                )
+            remove_feedback(conn, user_id, paper.id)
+            return "none", paper.title
+        set_feedback(conn, user_id, paper.id, KIND_OF[action], FeedbackOrigin.WEB, now)
+        return action, paper.title

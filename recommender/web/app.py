@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from recommender.config import Settings, UserSettings
@@ -30,10 +30,12 @@ from recommender.errors import StoreError
 from recommender.self_service import fixed_keys
 from recommender.store.engine import Store
 from recommender.web import account, library_page, search_page
+from recommender.web.atom_feed import MEDIA_TYPE, build_feed
 from recommender.web.forms import FORM_FIELD, check_form, form_token, page_url
-from recommender.web.guard import AccessLog, SecurityHeaders, redact_path
+from recommender.web.guard import AccessLog, SecurityHeaders, redact_path, security_headers
 from recommender.web.library_page import LikeIdentifiers
 from recommender.web.pages import ACTIONS, PageError, Pages, paper_view
+from recommender.web.picks_page import PicksSource, build_picks, page_number, rated_notice
 from recommender.web.profile_page import build_profile
 from recommender.web.settings_page import field_views, load_person, save_form
 from recommender.web.tokens import ExpiredLink, InvalidLink, LinkSigner, action_url, signer_for
@@ -51,11 +53,14 @@ def create_app(
     *,
     signer: LinkSigner | None = None,
     like_identifiers: LikeIdentifiers | None = None,
+    picks: PicksSource | None = None,
 ) -> Starlette:
     """The Starlette app; `clock` is read once per request (tests move it to expire links).
 
     `like_identifiers` is the jobs layer's lookup for pasted ids (jobs.library.like_from_web);
-    the "Add papers" page (/library/…) is served only when it is given.
+    the "Add papers" page (/library/…) is served only when it is given. `picks` ranks one
+    user's current picks (jobs/web_picks.py); without it the app serves no picks page and no
+    feed. Both come from the jobs layer: recommender/ never imports jobs.
     """
     if signer is None:
         signer = signer_for(settings)
@@ -127,6 +132,67 @@ def create_app(
 
         return endpoint
 
+    def wants_json(request: Request) -> bool:
+        # The picks page's script asks for JSON; a plain form post gets the page back.
+        return "application/json" in request.headers.get("accept", "")
+
+    def picks_links(user_id: str, now: datetime) -> dict[str, str] | None:
+        """Signed links to the user's picks page and feed (None when the app has no picks)."""
+        if picks is None:
+            return None
+        base = settings.web.base_url
+        return {
+            "picks": page_url(signer, base, "picks", user_id, now),
+            "feed": page_url(signer, base, "feed", user_id, now),
+            "profile": profile_url(user_id, now),
+        }
+
+    async def picks_page(request: Request) -> Response:
+        assert picks is not None  # the route exists only with a picks source
+        now = clock()
+        user, _ = reader(request.path_params["token"], "picks", now)
+        page = page_number(request.query_params.get("page"))
+        notice = None
+        if request.method == "POST":
+            form = await request.form()
+            check_form(signer, form, user.id, now)  # 403, nothing done, without this user's
+            action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
+            state, title = await run_in_threadpool(
+                account.rate_paper, store, user.id, action, paper_key, now
+            )
+            log.info("picks %s by %s", action, user.id)
+            notice = rated_notice(state, title, paper_key)
+            if wants_json(request):
+                return JSONResponse({"paper": paper_key, "state": state, "message": notice.short})
+        ranked = await run_in_threadpool(picks, user, now)
+        # After a rating the list may have lost its last page: show the one before it.
+        view = build_picks(user, ranked, page, clamp=notice is not None)
+        return pages.render(
+            "picks.html",
+            view=view,
+            notice=notice,
+            links=picks_links(user.id, now),
+            form_field=FORM_FIELD,
+            form_token=form_token(signer, user.id, now),
+        )
+
+    async def feed(request: Request) -> Response:
+        assert picks is not None  # the route exists only with a picks source
+        now = clock()
+        token = request.path_params["token"]
+        user, _ = reader(token, "feed", now)
+        ranked = await run_in_threadpool(picks, user, now)
+        base = settings.web.base_url
+        body = build_feed(
+            user,
+            ranked,
+            base_url=base,
+            feed_url=action_url(base, "feed", token),
+            picks_url=page_url(signer, base, "picks", user.id, now),
+            now=now,
+        )
+        return Response(body, media_type=MEDIA_TYPE)
+
     async def profile(request: Request) -> Response:
         now = clock()
         user, _ = reader(request.path_params["token"], "profile", now)
@@ -162,6 +228,9 @@ def create_app(
             links.append(
                 ("Add papers (ids, BibTeX, RIS)", page_url(signer, base, "library", user_id, now))
             )
+        if picks is not None:
+            links.insert(0, ("My picks", page_url(signer, base, "picks", user_id, now)))
+            links.append(("My Atom feed", page_url(signer, base, "feed", user_id, now)))
         return links
 
     def library_endpoint(like: LikeIdentifiers) -> Endpoint:
@@ -265,6 +334,9 @@ def create_app(
     async def page_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, PageError):  # pragma: no cover - registered for PageError only
             raise exc
+        if request.method == "POST" and wants_json(request):
+            body = {"error": exc.what, "hint": exc.hint}
+            return JSONResponse(body, status_code=exc.status, headers=security_headers(pages.csp))
         return pages.error(exc.status, exc.heading, exc.what, exc.hint)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -293,6 +365,9 @@ def create_app(
         routes.append(Route("/library/{token}", endpoint, methods=["GET", "POST"]))
     routes.append(Route("/search/{token}", search, methods=["GET", "POST"]))
     routes.append(Route("/settings/{token}", settings_page, methods=["GET", "POST"]))
+    if picks is not None:
+        routes.append(Route("/picks/{token}", picks_page, methods=["GET", "POST"]))
+        routes.append(Route("/feed/{token}", feed, methods=["GET"]))
     routes.append(Route("/healthz", health, methods=["GET"]))
     app = Starlette(
         routes=routes,

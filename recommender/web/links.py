@@ -1,4 +1,5 @@
-"""The links of one digest: Relevant / Not for me under each paper, My profile and Unsubscribe."""
+"""The links of one digest: Relevant / Not for me under each paper, My picks, My profile and
+Unsubscribe."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class DigestLinks:
     relevant: dict[str, str]
     not_relevant: dict[str, str]
     profile: str
+    picks: str  # the "My picks" page: what the next digest would pick now
     # Also the RFC 8058 List-Unsubscribe URL: a POST of "List-Unsubscribe=One-Click" to it acts.
     unsubscribe: str
 
@@ -31,5 +33,6 @@ def digest_links(
         relevant={key: url("relevant", key) for key in paper_keys},
         not_relevant={key: url("not-relevant", key) for key in paper_keys},
         profile=url("profile", None),
+        picks=url("picks", None),
         unsubscribe=url("unsubscribe", None),
     )

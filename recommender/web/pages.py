@@ -119,6 +119,11 @@ class PageError(Exception):
         self.hint = hint
 
 
+def _sha256(text: str) -> str:
+    """The base64 SHA-256 of `text`, as a CSP hash source wants it."""
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
 class Pages:
     """The template environment, the stylesheet and the Content-Security-Policy that fits it."""
 
@@ -130,17 +135,22 @@ class Pages:
         )
         css = files("recommender.web").joinpath("templates/style.css").read_text("utf-8")
         self.css = Markup(css)  # our own file, inside <style>: must not be HTML-escaped
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-        # No scripts at all; the one inline stylesheet is allowed by its hash; forms post only
-        # to this site; no framing, so a hostile page cannot overlay a confirmation button.
+        digest = _sha256(css)
+        # The picks page's script (its buttons save without a reload), inline like the CSS.
+        js = files("recommender.web").joinpath("templates/picks.js").read_text("utf-8")
+        self.js = Markup(js)  # our own file, inside <script>: must not be HTML-escaped
+        # One script, allowed by its hash, and nothing else; it may post back only to this
+        # site. The one inline stylesheet is allowed by its hash; forms post only to this
+        # site; no framing, so a hostile page cannot overlay a confirmation button.
         self.csp = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; "
+            f"default-src 'none'; script-src 'sha256-{_sha256(js)}'; connect-src 'self'; "
+            f"style-src 'sha256-{digest}'; img-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """An HTML response from a template."""
-        html = self.env.get_template(template).render(css=self.css, **context)
+        html = self.env.get_template(template).render(css=self.css, js=self.js, **context)
         # Set here as well as by the middleware: a 500 page is sent from outside it.
         return HTMLResponse(html, status_code=status, headers=security_headers(self.csp))
 

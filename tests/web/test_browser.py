@@ -17,6 +17,7 @@ import pytest
 from web_support import T0, Clock, ServerThread, feedback_rows, loopback_socket, make_settings
 
 from jobs.text_model import current_text_model
+from jobs.web_picks import StoredModelPicks
 from recommender.identifiers import paper_key
 from recommender.models import FeedbackKind, FeedbackOrigin, Paper
 from recommender.ranking import Ranker
@@ -76,7 +77,10 @@ def served(tmp_path: Path, store: Store) -> Iterator[tuple[str, Store, LinkSigne
     papers = load_papers()
     seed(store, papers, signer, base_url)
     store_text_model(store)
-    with ServerThread(create_app(settings, store, Clock(), signer=signer), sock):
+    app = create_app(
+        settings, store, Clock(), signer=signer, picks=StoredModelPicks(settings, store)
+    )
+    with ServerThread(app, sock):
         yield base_url, store, signer, papers
 
 

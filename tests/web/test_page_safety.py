@@ -22,6 +22,9 @@ from recommender.web.app import create_app
 from recommender.web.tokens import LinkSigner, load_secrets
 
 ESCAPED_TITLE = "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+SCRIPT_HASH = base64.b64encode(
+    hashlib.sha256((Path(account.__file__).parent / "templates" / "picks.js").read_bytes()).digest()
+).decode()
 ESCAPED_ABSTRACT = "&lt;img src=x onerror=alert(&#34;abstract&#34;)&gt; &#34;quoted&#34; &amp; more"
 
 
@@ -58,7 +61,9 @@ def test_every_page_carries_the_privacy_headers_and_no_cookie(
         assert headers["x-content-type-options"] == "nosniff"
         csp = headers["content-security-policy"]
         assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
-        assert "script-src" not in csp and "unsafe-inline" not in csp
+        # Scripts: exactly one, the picks page's, by its hash; nothing inline otherwise.
+        assert re.findall(r"script-src ([^;]*)", csp) == [f"'sha256-{SCRIPT_HASH}'"]
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert "set-cookie" not in headers
 
 

@@ -176,4 +176,6 @@ def test_digest_links_sign_each_paper_for_its_purpose() -> None:
     profile = links.profile.removeprefix(prefix + "profile/")
     assert signer.verify(unsubscribe, "unsubscribe", NOW).paper_key is None
     assert signer.verify(profile, "profile", NOW).user_id == "alice"
+    picks = links.picks.removeprefix(prefix + "picks/")
+    assert signer.verify(picks, "picks", NOW).user_id == "alice"
     assert action_url("https://x.org/", "profile", "T") == "https://x.org/profile/T"

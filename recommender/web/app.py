@@ -1,13 +1,15 @@
-"""The web app behind the links in digests: confirm pages, their POST actions, the profile page.
+"""The web app behind the links in digests and the reader's own pages.
 
 Opening a link never changes state: GET and HEAD only render the confirmation page, because
 mail scanners and link prefetchers open every link they see. Only a POST to the same URL acts
 (the token is in the path, so the form needs no action attribute, no cookie and no script).
 
-Why there is no CSRF token: the capability is the signed token in the URL, and the app sets
-no cookie and keeps no session, so there is no ambient authority a cross-site POST could
-borrow. A hostile page can only post a token its author already holds, which he could use
-directly anyway. Framing is refused (CSP frame-ancestors) so no page can overlay our button.
+CSRF: the app sets no cookie and keeps no session, so there is no ambient authority a
+cross-site POST could borrow. The one-click links of a digest (relevant, not-relevant,
+unsubscribe) act on their own signed token, as RFC 8058 requires; every form of the reader's
+pages (profile, picks, search, add papers, settings) also carries a form token signed for that
+reader (web/forms.py), so a page link alone cannot post. Framing is refused (CSP
+frame-ancestors) so no page can overlay our buttons.
 """
 
 from __future__ import annotations
@@ -200,8 +202,7 @@ def create_app(
         if request.method == "POST":
             form = await request.form()
             action, paper_key = str(form.get("do", "")), str(form.get("paper", ""))
-            if action in account.KIND_OF:  # the rating set's buttons carry the form token
-                check_form(signer, form, user.id, now)
+            check_form(signer, form, user.id, now)  # every button carries the form token
             notice = await run_in_threadpool(
                 account.profile_action, store, user.id, action, paper_key, now
             )

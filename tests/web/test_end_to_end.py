@@ -24,7 +24,7 @@ import httpx
 import pytest
 from smtp_server import SmtpServer, TlsSetup
 from typer.testing import CliRunner
-from web_support import ServerThread, feedback_rows, loopback_socket, state_rows
+from web_support import ServerThread, feedback_rows, form_token_of, loopback_socket, state_rows
 
 from jobs.cli import app
 from jobs.cli_app import now_utc
@@ -32,6 +32,7 @@ from recommender.config import BUNDLED_FEEDS, Settings, load_settings
 from recommender.store.engine import Store, open_store
 from recommender.store.papers import get_paper
 from recommender.web.app import create_app
+from recommender.web.forms import FORM_FIELD
 from recommender.web.tokens import signer_for
 
 DATA = Path(__file__).parent / "data" / "papers.jsonl"
@@ -239,7 +240,8 @@ def test_a_click_in_a_real_email_reaches_the_next_digest(loop: tuple[Loop, str])
     assert len(world.digests_to("bob@example.org")) == to_bob + 1  # Bob is not affected
 
     # Undone from the profile page: the following run mails Alice again.
-    profile = world.web.post(links["profile"][0], data={"do": "resubscribe"})
+    token = form_token_of(world.web.get(links["profile"][0]).text)
+    profile = world.web.post(links["profile"][0], data={"do": "resubscribe", FORM_FIELD: token})
     assert profile.status_code == 200 and "You are subscribed again." in profile.text
     world.serve(3)
     world.cli("run")

@@ -17,6 +17,7 @@ from web_support import (
     give_feedback,
     nothing_recorded,
     path,
+    signed_form,
     state_rows,
 )
 
@@ -252,16 +253,26 @@ def test_bobs_token_cannot_act_for_alice(
     bob_profile = signer.sign("profile", "bob", None, T0)
     alice_profile = signer.sign("profile", "alice", None, T0)
     # Bob's profile token cannot remove Alice's like: the paper is not in *his* profile.
-    response = client.post(f"/profile/{bob_profile}", data={"do": "remove", "paper": LIKED})
+    response = client.post(
+        f"/profile/{bob_profile}", data=signed_form(signer, "bob", do="remove", paper=LIKED)
+    )
     assert response.status_code == 404
     # Nor can Bob's signature be put on Alice's claim, for her profile or her unsubscribe.
     alice_claim = alice_profile.rsplit(".", 1)[0]
     bob_signature = bob_profile.rsplit(".", 1)[1]
     spliced = f"{alice_claim}.{bob_signature}"
     assert (
-        client.post(f"/profile/{spliced}", data={"do": "remove", "paper": LIKED}).status_code == 400
+        client.post(
+            f"/profile/{spliced}", data=signed_form(signer, "bob", do="remove", paper=LIKED)
+        ).status_code
+        == 400
     )
-    assert client.post(f"/profile/{spliced}", data={"do": "unsubscribe"}).status_code == 400
+    assert (
+        client.post(
+            f"/profile/{spliced}", data=signed_form(signer, "bob", do="unsubscribe")
+        ).status_code
+        == 400
+    )
     # Bob's "relevant" link for the paper Alice liked acts for Bob alone.
     client.post(path(signer, "not-relevant", "bob", LIKED))
     assert feedback_rows(seeded) == {**before, ("bob", LIKED): ("dislike", "email")}

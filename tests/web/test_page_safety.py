@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
-from web_support import HOSTILE, LIKED, Clock, make_settings, path
+from web_support import HOSTILE, LIKED, Clock, make_settings, path, signed_form
 
 from recommender.config import Settings
 from recommender.store.engine import Store
@@ -99,8 +99,8 @@ def test_the_secret_file_is_private_and_never_in_a_page_or_a_log(
             client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}),
             client.post(unsubscribe, data={"undo": "1"}),
             client.get(profile),
-            client.post(profile, data={"do": "pause"}),
-            client.post(profile, data={"do": "resume"}),
+            client.post(profile, data=signed_form(signer, "alice", do="pause")),
+            client.post(profile, data=signed_form(signer, "alice", do="resume")),
         ):
             assert response.status_code == 200
             seen.append(response.text + str(response.headers))

@@ -8,6 +8,7 @@ from datetime import datetime
 from html import unescape
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 from web_support import (
     HOSTILE,
@@ -17,6 +18,7 @@ from web_support import (
     feedback_rows,
     give_feedback,
     path,
+    signed_form,
     state_rows,
 )
 
@@ -62,11 +64,11 @@ def test_remove_button_forgets_a_like_and_keeps_the_rest(
     client.post(path(signer, "relevant", "alice", LIKED))
     client.post(path(signer, "relevant", "alice", OTHER))
     profile = path(signer, "profile", "alice", None)
-    response = client.post(profile, data={"do": "remove", "paper": LIKED})
+    response = client.post(profile, data=signed_form(signer, "alice", do="remove", paper=LIKED))
     assert response.status_code == 200
     assert "Removed from your profile: Reward models and the consistency of RLHF" in response.text
     assert feedback_rows(seeded) == {("alice", OTHER): ("like", "email")}
-    again = client.post(profile, data={"do": "remove", "paper": LIKED})
+    again = client.post(profile, data=signed_form(signer, "alice", do="remove", paper=LIKED))
     assert again.status_code == 404  # already gone: said so, nothing else touched
     assert feedback_rows(seeded) == {("alice", OTHER): ("like", "email")}
 
@@ -79,7 +81,7 @@ def test_likes_from_the_config_file_have_no_remove_button_and_cannot_be_removed(
     html = client.get(profile).text
     assert "from the config file" in html
     assert 'name="do" value="remove"' not in html
-    response = client.post(profile, data={"do": "remove", "paper": LIKED})
+    response = client.post(profile, data=signed_form(signer, "alice", do="remove", paper=LIKED))
     assert response.status_code == 409
     assert feedback_rows(seeded) == {("alice", LIKED): ("like", "config")}
 
@@ -88,16 +90,16 @@ def test_pause_resume_unsubscribe_and_resubscribe(
     client: TestClient, seeded: Store, signer: LinkSigner
 ) -> None:
     profile = path(signer, "profile", "alice", None)
-    paused = client.post(profile, data={"do": "pause"})
+    paused = client.post(profile, data=signed_form(signer, "alice", do="pause"))
     assert "Digests paused." in paused.text and "none while paused" in paused.text
     assert state_rows(seeded)["alice"] == (True, False)
     assert "Resume digests" in paused.text
-    client.post(profile, data={"do": "resume"})
+    client.post(profile, data=signed_form(signer, "alice", do="resume"))
     assert state_rows(seeded)["alice"] == (False, False)
     client.post(path(signer, "unsubscribe", "alice", None), data={"List-Unsubscribe": "One-Click"})
     page = client.get(profile).text
     assert "Unsubscribed" in page and 'value="resubscribe"' in page
-    client.post(profile, data={"do": "resubscribe"})
+    client.post(profile, data=signed_form(signer, "alice", do="resubscribe"))
     assert state_rows(seeded)["alice"] == (False, False)
     assert state_rows(seeded).get("bob", (False, False)) == (False, False)
 
@@ -108,7 +110,10 @@ def test_opening_the_profile_changes_nothing_and_an_unknown_button_is_refused(
     profile = path(signer, "profile", "alice", None)
     assert client.get(profile).status_code == 200
     assert client.head(profile).status_code == 200
-    assert client.post(profile, data={"do": "delete-everything"}).status_code == 400
+    assert (
+        client.post(profile, data=signed_form(signer, "alice", do="delete-everything")).status_code
+        == 400
+    )
     assert client.post(profile).status_code == 400
     assert feedback_rows(seeded) == {}
     assert state_rows(seeded).get("alice", (False, False)) == (False, False)
@@ -172,3 +177,19 @@ def test_the_interests_shown_are_the_rankers_own(
     expected = sizes + ([rest] if rest else [])
     assert [int(label.split()[0]) for label in shown] == expected
     assert sum(expected) == len(liked)
+
+
+@pytest.mark.parametrize("fields", [{"do": "pause"}, {"do": "remove", "paper": LIKED}])
+def test_a_profile_button_without_the_form_token_is_refused_and_changes_nothing(
+    client: TestClient, seeded: Store, signer: LinkSigner, fields: dict[str, str]
+) -> None:
+    client.post(path(signer, "relevant", "alice", LIKED))
+    before = (feedback_rows(seeded), state_rows(seeded))
+    profile = path(signer, "profile", "alice", None)
+    assert client.post(profile, data=fields).status_code == 403
+    bobs = signed_form(signer, "bob", **fields)  # another reader's form token
+    assert client.post(profile, data=bobs).status_code == 403
+    assert (feedback_rows(seeded), state_rows(seeded)) == before
+    # Every form the page renders carries the token.
+    html = client.get(profile).text
+    assert html.count("<form") == html.count('name="form_token"') > 0

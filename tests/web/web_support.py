@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from recommender.store.engine import Store
 from recommender.store.feedback import set_feedback
 from recommender.store.papers import get_paper
 from recommender.store.tables import feedback, papers, user_state
+from recommender.web.forms import FORM_FIELD, form_token
 from recommender.web.tokens import LinkSigner
 
 BASE_URL = "https://papers.example.org"
@@ -170,3 +172,15 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
+
+
+def signed_form(signer: LinkSigner, user: str, **fields: str) -> dict[str, str]:
+    """A page form's fields with the user's form token, as the page's own forms send them."""
+    return {FORM_FIELD: form_token(signer, user, T0), **fields}
+
+
+def form_token_of(html: str) -> str:
+    """The form token a rendered page put in its forms."""
+    found = re.search(rf'name="{FORM_FIELD}" value="([^"]+)"', html)
+    assert found, "the page has no form token"
+    return found.group(1)

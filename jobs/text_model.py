@@ -47,18 +47,21 @@ def _usable(conn: Connection, ranker: Ranker) -> FittedText | None:
     return None
 
 
-def _fit_and_save(conn: Connection, ranker: Ranker, now: datetime) -> FittedText:
-    texts = [t.text for t in iter_paper_texts(conn)]
-    refitted = ranker.fit(texts)
+def _save(conn: Connection, fitted: FittedText, now: datetime) -> None:
     save_ranker_model(
         conn,
-        refitted.params(),
-        refitted.corpus_size,
+        fitted.params(),
+        fitted.corpus_size,
         sklearn.__version__,
-        pickle.dumps(refitted),
+        pickle.dumps(fitted),
         now,
     )
     prune_ranker_models(conn)
+
+
+def _fit_and_save(conn: Connection, ranker: Ranker, now: datetime) -> FittedText:
+    refitted = ranker.fit([t.text for t in iter_paper_texts(conn)])
+    _save(conn, refitted, now)
     return refitted
 
 
@@ -75,15 +78,7 @@ def current_text_model(store: Store, ranker: Ranker, now: datetime) -> FittedTex
             return _usable(conn, ranker) or _fit_and_save(conn, ranker, now)
     with store.begin() as conn:
         texts = [t.text for t in iter_paper_texts(conn)]
-    refitted = ranker.fit(texts)
+    refitted = ranker.fit(texts)  # outside a transaction: SQLite's writers are not held up
     with store.begin() as conn:
-        save_ranker_model(
-            conn,
-            refitted.params(),
-            refitted.corpus_size,
-            sklearn.__version__,
-            pickle.dumps(refitted),
-            now,
-        )
-        prune_ranker_models(conn)
+        _save(conn, refitted, now)
     return refitted

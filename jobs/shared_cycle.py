@@ -179,39 +179,46 @@ def _requeue_lost(store: Store, queue: TaskQueue, slot: str, kind: str) -> None:
         queue.defer(slot, kind, lost)
 
 
+def _batches(items: list[Any], size: int, field: str) -> dict[str, dict[str, Any]]:
+    """Pieces of work of at most `size` items each, keyed 00000, 00001, ..."""
+    return {
+        f"{number:05d}": {field: items[start : start + size]}
+        for number, start in enumerate(range(0, len(items), size))
+    }
+
+
+def _open_stage(
+    store: Store,
+    queue: TaskQueue,
+    row: SlotRow,
+    stage: Stage,
+    kind: str,
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    """Move the slot on to `stage` and record its tasks; only the mover queues them."""
+    with store.begin() as conn:
+        moved = move_slot(conn, row.slot, row.stage, stage)
+        if moved:
+            add_tasks(conn, row.slot, kind, tasks)
+    if moved:
+        queue.defer(row.slot, kind, tasks)
+
+
 def _finish_stage(settings: Settings, store: Store, queue: TaskQueue, row: SlotRow) -> None:
     """The stage's work is all done: set up the next stage (or close the cycle)."""
     with store.begin() as conn:
         ref = _cycle_of(conn, row)
     if row.stage == Stage.REFRESH:
         _before_compose(settings, store, ref)
-        users = _chosen(settings, row)
         size = settings.workers.batch_size if settings.workers else 200
-        batches = {
-            f"{number:05d}": {"users": users[start : start + size]}
-            for number, start in enumerate(range(0, len(users), size))
-        }
-        with store.begin() as conn:
-            moved = move_slot(conn, row.slot, Stage.REFRESH, Stage.COMPOSE)
-            if moved:
-                add_tasks(conn, row.slot, "compose", batches)
-        if moved:
-            queue.defer(row.slot, "compose", batches)
+        batches = _batches(_chosen(settings, row), size, "users")
+        _open_stage(store, queue, row, Stage.COMPOSE, "compose", batches)
     elif row.stage == Stage.COMPOSE:
         _before_deliver(settings, store, ref)
         with store.begin() as conn:
             ids = [d.id for d in pending_digests(conn, ref.now)]
         size = settings.workers.deliver_batch if settings.workers else 20
-        due = {
-            f"{number:05d}": {"digests": ids[start : start + size]}
-            for number, start in enumerate(range(0, len(ids), size))
-        }
-        with store.begin() as conn:
-            moved = move_slot(conn, row.slot, Stage.COMPOSE, Stage.DELIVER)
-            if moved:
-                add_tasks(conn, row.slot, "deliver", due)
-        if moved:
-            queue.defer(row.slot, "deliver", due)
+        _open_stage(store, queue, row, Stage.DELIVER, "deliver", _batches(ids, size, "digests"))
     else:
         with store.begin() as conn:
             record = cycle_record(conn, row.slot, ref.cycle_id)

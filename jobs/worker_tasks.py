@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from procrastinate import App, JobContext, RetryStrategy, exceptions
+from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from jobs import shared_cycle, task_queue
 from recommender.config import Settings, load_settings
@@ -139,15 +141,40 @@ async def recover(context: JobContext, timestamp: int) -> None:
     settings = runtime.current()
     stalled_seconds = settings.workers.stalled_seconds if settings.workers else 60.0
     manager = context.app.job_manager
-    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds):
-        try:
-            await manager.retry_job(job)
-            log.warning("job %s (%s) of a silent worker handed on", job.id, job.task_name)
-        except exceptions.ConnectorException:
-            pass  # finished or handed on meanwhile
+    await hand_on_stalled_jobs(manager, stalled_seconds)
     for slot in await asyncio.to_thread(shared_cycle.open_slots, runtime.store):
         with contextlib.suppress(exceptions.AlreadyEnqueued):  # a wake-up already waits
             await manager.defer_job_async(task_queue.advance_job(context.app, slot))
+
+
+async def hand_on_stalled_jobs(manager: JobManager, stalled_seconds: float) -> int:
+    """Put back in the queue every job of a worker silent for `stalled_seconds`; how many.
+
+    A silent worker's advance job may have a copy waiting under the same queueing lock (the
+    engine refuses a second waiting one), and that copy cannot start while the silent one
+    holds the job lock. The silent one is then ended as aborted: the waiting copy does its
+    work (advance is idempotent), so the cycle never stalls behind a dead worker.
+    """
+    handed_on = 0
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds):
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            with contextlib.suppress(exceptions.ConnectorException):  # ended meanwhile
+                await manager.finish_job(job, Status.ABORTED, delete_job=False)
+                log.warning(
+                    "job %s (%s) of a silent worker ended: a waiting copy takes its place",
+                    job.id,
+                    job.task_name,
+                )
+                handed_on += 1
+        except exceptions.ConnectorException:
+            pass  # finished or handed on meanwhile
+        else:
+            log.warning("job %s (%s) of a silent worker handed on", job.id, job.task_name)
+            handed_on += 1
+    return handed_on
 
 
 def register(app: App, recover_seconds: int | None) -> App:

@@ -1,0 +1,102 @@
+"""The periodic recovery hands on the jobs of a silent worker, on the real PostgreSQL server.
+
+A worker killed while it ran a cycle's advance job leaves that job 'doing' under the advance's
+job lock, while a wake-up copy of it usually waits under the same queueing lock: the engine
+cannot put the dead one back in the queue beside its copy, and the copy cannot start while the
+dead one holds the lock. The recovery must end the dead one so the cycle goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from procrastinate import App
+
+from jobs import task_queue
+from jobs.worker_tasks import hand_on_stalled_jobs
+
+pytestmark = pytest.mark.postgres
+
+
+async def _silence(app: App, worker_id: int) -> None:
+    await app.connector.execute_query_async(
+        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
+        "WHERE id = %(id)s",
+        id=worker_id,
+    )
+
+
+async def _job_row(app: App, job_id: int) -> tuple[str, int]:
+    row = await app.connector.execute_query_one_async(
+        "SELECT status::text AS status, attempts FROM procrastinate_jobs WHERE id = %(id)s",
+        id=job_id,
+    )
+    return str(row["status"]), int(row["attempts"])
+
+
+def _app(pg_url: str) -> App:
+    assert task_queue.apply_task_schema(pg_url)
+    return task_queue.make_app(pg_url)
+
+
+def test_a_dead_workers_advance_gives_way_to_its_waiting_copy(pg_url: str) -> None:
+    app = _app(pg_url)
+
+    async def scenario() -> None:
+        async with app.open_async():
+            manager = app.job_manager
+            dead, live = await manager.register_worker(), await manager.register_worker()
+            await manager.defer_job_async(task_queue.advance_job(app, "slot-1"))
+            running = await manager.fetch_job([task_queue.QUEUE], dead)
+            assert running is not None and running.id is not None
+            # A wake-up while it runs: one copy may wait beside the running one.
+            waiting = await manager.defer_job_async(task_queue.advance_job(app, "slot-1"))
+            await _silence(app, dead)
+            assert await manager.fetch_job([task_queue.QUEUE], live) is None  # the job lock
+
+            assert await hand_on_stalled_jobs(manager, stalled_seconds=2.0) == 1
+
+            taken = await manager.fetch_job([task_queue.QUEUE], live)
+            assert taken is not None and taken.id == waiting.id
+            assert (await _job_row(app, running.id))[0] == "aborted"
+
+    asyncio.run(scenario())
+
+
+def test_a_dead_workers_task_is_put_back_in_the_queue(pg_url: str) -> None:
+    app = _app(pg_url)
+
+    async def scenario() -> None:
+        async with app.open_async():
+            manager = app.job_manager
+            dead, live = await manager.register_worker(), await manager.register_worker()
+            await asyncio.to_thread(task_queue.defer_tasks, app, "slot-1", "compose", ["00000"])
+            running = await manager.fetch_job([task_queue.QUEUE], dead)
+            assert running is not None and running.id is not None
+            await _silence(app, dead)
+
+            assert await hand_on_stalled_jobs(manager, stalled_seconds=2.0) == 1
+
+            assert await _job_row(app, running.id) == ("todo", 1)
+            taken = await manager.fetch_job([task_queue.QUEUE], live)
+            assert taken is not None and taken.id == running.id
+
+    asyncio.run(scenario())
+
+
+def test_a_live_workers_job_is_left_alone(pg_url: str) -> None:
+    app = _app(pg_url)
+
+    async def scenario() -> None:
+        async with app.open_async():
+            manager = app.job_manager
+            worker = await manager.register_worker()
+            await manager.defer_job_async(task_queue.advance_job(app, "slot-1"))
+            running = await manager.fetch_job([task_queue.QUEUE], worker)
+            assert running is not None and running.id is not None
+
+            assert await hand_on_stalled_jobs(manager, stalled_seconds=2.0) == 0
+            assert await _job_row(app, running.id) == ("doing", 0)
+
+    asyncio.run(scenario())

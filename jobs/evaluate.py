@@ -130,7 +130,7 @@ def evaluate_user(
         liked_texts(feedback, papers, FeedbackKind.DISLIKE),
     )
     ranker = ranker or ranker_for(settings)
-    fitted = current_text_model(store, ranker, now)
+    fitted = current_text_model(store, ranker, now, settings.ranking.fit_sample)
     candidates = [Candidate(p.key, p.text, tuple(p.authors)) for p in pool]
     # The crowd view may not learn from anyone's like of a held-out paper.
     crowd = crowd_model(settings, store, ranker, fitted, leave_out={p.key for p in held_papers})
@@ -172,7 +172,7 @@ def view_results(
     fused = Ranker(config.model_copy(update={"semantic_weight": weight}), load_embedder())
     if fitted.semantic is None:  # the stored model was fitted with the view off
         with store.begin() as conn:
-            texts = [t.text for t in iter_paper_texts(conn)]
+            texts = [t.text for t in iter_paper_texts(conn, newest=fitted.corpus_size)]
         fitted = copy.copy(fitted)
         fitted.semantic = fused.fit_semantic(texts)
     assert fitted.semantic is not None

@@ -68,7 +68,7 @@ def rank(
     inputs, candidates, by_key = gather_inputs(settings, store, users, now, loader)
     if not candidates or not inputs:
         return Ranking(inputs, {i.user.id: [] for i in inputs}, by_key, candidates, None, None)
-    fitted = text_model or current_text_model(store, ranker, now)
+    fitted = text_model or current_text_model(store, ranker, now, settings.ranking.fit_sample)
     # All configured users teach the crowd view, also those not due in this cycle.
     crowd = crowd_model(settings, store, ranker, fitted)
     # k shapes the picks (interest slots take up to k/2 places, diversity works on the

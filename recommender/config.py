@@ -347,6 +347,12 @@ class RankingSettings(_Section):
         le=10,
         description="Weight of the semantic view (needs the `semantic` extra); 0 = off.",
     )
+    fit_sample: int = Field(
+        default=50_000,
+        ge=100,
+        le=5_000_000,
+        description="The text model is fitted on at most this many of the newest stored papers.",
+    )
 
 
 class AdminSettings(_Section):

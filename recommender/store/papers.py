@@ -273,12 +273,29 @@ def count_papers(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
 
 
-def iter_paper_texts(conn: Connection, batch_size: int = 1000) -> Iterator[PaperText]:
-    """Every paper's id, key, title and abstract, by id, streamed in batches."""
-    statement = (
-        select(papers.c.id, papers.c.key, papers.c.title, papers.c.abstract)
-        .order_by(papers.c.id)
-        .execution_options(yield_per=batch_size)
-    )
+def iter_paper_texts(
+    conn: Connection, batch_size: int = 1000, newest: int | None = None
+) -> Iterator[PaperText]:
+    """Every paper's id, key, title and abstract, by id, streamed in batches.
+
+    With `newest`, only the `newest` most recently stored papers (still by id).
+    """
+    statement = select(papers.c.id, papers.c.key, papers.c.title, papers.c.abstract)
+    if newest is not None:
+        recent = select(papers.c.id).order_by(papers.c.id.desc()).limit(newest).subquery()
+        statement = statement.where(papers.c.id.in_(select(recent.c.id)))
+    statement = statement.order_by(papers.c.id).execution_options(yield_per=batch_size)
     for row in conn.execute(statement):
         yield PaperText(row.id, row.key, row.title, row.abstract)
+
+
+def newest_paper_id(conn: Connection) -> int | None:
+    """The id of the most recently stored paper (None: no paper yet)."""
+    found = conn.execute(select(func.max(papers.c.id))).scalar()
+    return None if found is None else int(found)
+
+
+def count_papers_after(conn: Connection, paper_id: int) -> int:
+    """How many papers were stored after the paper `paper_id`."""
+    statement = select(func.count()).select_from(papers).where(papers.c.id > paper_id)
+    return int(conn.execute(statement).scalar_one())

@@ -87,7 +87,12 @@ def stored_text_model(conn: Connection) -> FittedText | None:
     A model pickled by another scikit-learn version, or one that does not unpickle, is
     never trusted: the next cycle refits it.
     """
-    stored = latest_ranker_model(conn)
+    return text_model_of(latest_ranker_model(conn))
+
+
+def text_model_of(stored: RankerModelRow | None) -> FittedText | None:
+    """The text model a stored row holds, or None when it cannot be read here (see
+    stored_text_model)."""
     if stored is None or stored.sklearn_version != sklearn.__version__:
         return None
     try:

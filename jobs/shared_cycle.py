@@ -278,13 +278,28 @@ def cycle_record(conn: Connection, slot: str, cycle_id: int) -> dict[str, Any]:
         f"workers: {sent} delivered, {retry} to retry, {failed} failed"
         + (f", {waiting} waiting" if waiting else "")
     )
+    failed_feeds = [t for t in refreshed if (t.outcome or {}).get("status") == "failed"]
+    # What `papersift run` prints as errors (and exits 1 for), as a plain run does.
+    problems = [f"feed {t.key}: {(t.outcome or {}).get('error', '')}" for t in failed_feeds]
+    problems += [str(p) for t in composed for p in (t.outcome or {}).get("failed", [])]
+    problems += [str(p) for t in delivered for p in (t.outcome or {}).get("errors", [])]
+    unlisted = (
+        retry + failed + waiting - sum(len((t.outcome or {}).get("errors", [])) for t in delivered)
+    )
+    if unlisted > 0:
+        problems.append(f"{unlisted} more digest(s) not delivered: see papersift status")
+    listed_users = sum(len((t.outcome or {}).get("failed", [])) for t in composed)
+    if users[UserStatus.FAILED.value] > listed_users:
+        more = users[UserStatus.FAILED.value] - listed_users
+        problems.append(f"{more} more user(s) failed: see the workers' logs")
     return {
         "summary": summary,
         "stopped": "",
         "slot": slot,
         "users": dict(users),
         "deliveries": dict(states),
-        "failed_feeds": [t.key for t in refreshed if (t.outcome or {}).get("status") == "failed"],
+        "failed_feeds": [t.key for t in failed_feeds],
+        "problems": problems,
     }
 
 

@@ -56,6 +56,7 @@ def run(
         # The workers do the cycle; this waits for it (--wait: at most that long) and reports.
         record = run_with_workers(settings, user or None, wait)
         out.print(str(record.get("summary", "")), markup=False)
+        finish([str(p) for p in record.get("problems", [])])
         return
     if path is None:
         err.print("No config.toml here: running the bundled demo configuration.")

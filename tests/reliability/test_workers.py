@@ -220,3 +220,20 @@ def test_a_worker_paused_past_its_heartbeat_sends_nothing_after_its_task_was_tak
     assert mailbox.repeats <= 1
     for copies in mailbox.copies.values():
         assert len({c.data for c in copies}) == 1
+
+
+def test_a_run_with_workers_exits_1_and_names_what_was_not_delivered(
+    make_world: Callable[..., WorkerWorld],
+) -> None:
+    with SmtpServer() as smtp:
+        refused = f"{user_id(2)}@example.org"
+        smtp.add_fault(Fault("RCPT", reply="550 5.1.1 no such mailbox", recipient=refused))
+        world = make_world(5, smtp)
+        world.start_worker(0)
+        ran = world.command("run", "--wait", "120")
+        mailbox = read(smtp.messages)
+    # As a plain run: the summary, then each problem as an error line, exit status 1.
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "4 delivered, 0 to retry, 1 failed" in ran.stdout, ran.stdout
+    assert "Error: digest" in ran.stderr and "550 5.1.1 no such mailbox" in ran.stderr
+    assert refused not in mailbox.by_recipient and len(mailbox.by_recipient) == 4

@@ -135,11 +135,15 @@ def score_bar(fill: int, cells: int = BAR_CELLS) -> str:
 
 def cells(text: str) -> int:
     """Terminal columns `text` takes: wide (CJK, emoji) characters take two."""
+    if text.isascii():  # most text: one column a character (and this runs per word)
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _pieces(word: str) -> list[str]:
     """A word cut where a line may break: around every wide character (CJK has no spaces)."""
+    if word.isascii():
+        return [word]
     pieces, run = [], ""
     for char in word:
         if unicodedata.east_asian_width(char) in "WF":

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from recommender.store.migrations import PG_MIGRATION_LOCK
+from recommender.store.worker_cycles import worker_label_map
 
 ADVANCE = "papersift.advance"
 REFRESH = "papersift.refresh"
@@ -135,6 +136,7 @@ class WorkerRow:
     id: int
     last_heartbeat: datetime
     running: list[str] = field(default_factory=list)
+    label: str = ""  # host:pid or --name, once the worker has run a task
 
 
 @dataclass
@@ -151,7 +153,12 @@ class QueueReport:
         return {
             "counts": self.counts,
             "workers": [
-                {"id": w.id, "last_heartbeat": w.last_heartbeat.isoformat(), "running": w.running}
+                {
+                    "id": w.id,
+                    "label": w.label,
+                    "last_heartbeat": w.last_heartbeat.isoformat(),
+                    "running": w.running,
+                }
                 for w in self.workers
             ],
         }
@@ -168,7 +175,11 @@ def queue_report(conn: Connection) -> QueueReport:
     workers = conn.execute(
         text("SELECT id, last_heartbeat FROM procrastinate_workers ORDER BY id")
     ).all()
-    by_id = {int(row[0]): WorkerRow(int(row[0]), row[1]) for row in workers}
+    labels = worker_label_map(conn)
+    by_id = {
+        int(row[0]): WorkerRow(int(row[0]), row[1], label=labels.get(int(row[0]), ""))
+        for row in workers
+    }
     running = conn.execute(
         text(
             "SELECT worker_id, task_name, args::text FROM procrastinate_jobs "

@@ -14,15 +14,18 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from procrastinate import App, JobContext, RetryStrategy, exceptions
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
+from sqlalchemy import text
 
 from jobs import shared_cycle, task_queue
 from recommender.config import Settings, load_settings
 from recommender.store.engine import Store
+from recommender.store.worker_cycles import forget_worker_labels, label_worker
 
 log = logging.getLogger("papersift.worker")
 
@@ -44,7 +47,17 @@ class Runtime:
     settings: Settings
     store: Store
     config_path: Path | None = None
+    label: str = ""  # host:pid or --name, shown by `papersift status`
     _mtime: float = field(default=0.0, repr=False)
+    _labelled: int | None = field(default=None, repr=False)
+
+    def note_worker(self, worker_id: int | None) -> None:
+        """Write this process's label beside the engine's number for it, once per number."""
+        if worker_id is None or worker_id == self._labelled or not self.label:
+            return
+        with self.store.begin() as conn:
+            label_worker(conn, worker_id, self.label, datetime.now(UTC))
+        self._labelled = worker_id
 
     def current(self) -> Settings:
         if self.config_path is None:
@@ -85,6 +98,7 @@ class ProcrastinateQueue:
 def _runtime(context: JobContext) -> Runtime:
     runtime = context.additional_context[RUNTIME_KEY]
     assert isinstance(runtime, Runtime)
+    runtime.note_worker(context.job.worker_id)
     return runtime
 
 
@@ -142,6 +156,7 @@ async def recover(context: JobContext, timestamp: int) -> None:
     stalled_seconds = settings.workers.stalled_seconds if settings.workers else 60.0
     manager = context.app.job_manager
     await hand_on_stalled_jobs(manager, stalled_seconds)
+    await asyncio.to_thread(forget_gone_workers, runtime.store)
     for slot in await asyncio.to_thread(shared_cycle.open_slots, runtime.store):
         with contextlib.suppress(exceptions.AlreadyEnqueued):  # a wake-up already waits
             await manager.defer_job_async(task_queue.advance_job(context.app, slot))
@@ -175,6 +190,12 @@ async def hand_on_stalled_jobs(manager: JobManager, stalled_seconds: float) -> i
             log.warning("job %s (%s) of a silent worker handed on", job.id, job.task_name)
             handed_on += 1
     return handed_on
+
+
+def forget_gone_workers(store: Store) -> None:
+    with store.begin() as conn:
+        live = conn.execute(text("SELECT id FROM procrastinate_workers")).scalars().all()
+        forget_worker_labels(conn, [int(i) for i in live])
 
 
 def register(app: App, recover_seconds: int | None) -> App:

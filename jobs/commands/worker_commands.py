@@ -99,9 +99,9 @@ def worker(
     store = open_task_store(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    runtime = Runtime(settings, store, path.resolve() if path else None)
-    app = make_app(settings.database_url, options.recover_seconds)
     label = name or f"{socket.gethostname()}:{os.getpid()}"
+    runtime = Runtime(settings, store, path.resolve() if path else None, label)
+    app = make_app(settings.database_url, options.recover_seconds)
     err.print(f"Worker {label} taking tasks from {store.url}. Ctrl-C to stop.")
     try:
         app.run_worker(
@@ -209,7 +209,13 @@ def print_queue(settings: Settings, store: Store) -> None:
     out.print(table("Task queue", ["task", "waiting", "running", "failed"], rows))
     now = now_utc()
     workers = [
-        [w.id, f"{(now - w.last_heartbeat).total_seconds():.0f} s ago", "; ".join(w.running) or "-"]
+        [
+            w.id,
+            w.label or "-",
+            f"{(now - w.last_heartbeat).total_seconds():.0f} s ago",
+            "; ".join(w.running) or "-",
+        ]
         for w in report.workers
     ]
-    out.print(table("Workers", ["worker", "last heartbeat", "running"], workers))
+    columns = ["worker", "label", "last heartbeat", "running"]
+    out.print(table("Workers", columns, workers))

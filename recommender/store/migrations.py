@@ -14,7 +14,14 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from recommender.errors import StoreError
-from recommender.store import schema_v1, schema_v2, schema_v3, schema_v4, schema_v6
+from recommender.store import (
+    schema_v1,
+    schema_v2,
+    schema_v3,
+    schema_v4,
+    schema_v6,
+    schema_v7,
+)
 from recommender.store.tables import schema_version
 from recommender.store.urls import display_url
 
@@ -44,6 +51,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "paper_search", schema_v3.create),
     Migration(4, "user_settings_and_invites", schema_v4.create),
     Migration(6, "worker_cycles", schema_v6.create),
+    Migration(7, "worker_labels", schema_v7.create),
 ]
 
 LATEST: int = MIGRATIONS[-1].number

@@ -8,6 +8,7 @@ migrated schema equals this one.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -232,4 +233,13 @@ cycle_tasks = Table(
     Column("args", json_type(), nullable=False),
     Column("done_at", UTCDateTime, nullable=True),
     Column("outcome", json_type(), nullable=True),
+)
+
+# The label each `papersift worker` goes by, beside the task engine's number for it.
+worker_labels = Table(
+    "worker_labels",
+    metadata,
+    Column("worker_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("label", String(200), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )

@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from recommender.store.batching import chunks, one_of
-from recommender.store.tables import cycle_slots, cycle_tasks, digests
+from recommender.store.tables import cycle_slots, cycle_tasks, digests, worker_labels
 from recommender.store.upsert import insert_or_ignore
 
 
@@ -179,3 +179,25 @@ def users_with_digest(conn: Connection, cycle_id: int, user_ids: Iterable[str]) 
         )
         found |= set(conn.execute(statement).scalars())
     return found
+
+
+def label_worker(conn: Connection, worker_id: int, label: str, now: datetime) -> None:
+    """Record the label the task engine's worker `worker_id` goes by (once)."""
+    insert_or_ignore(
+        conn,
+        worker_labels,
+        {"worker_id": worker_id, "label": label[:200], "seen_at": now},
+        ["worker_id"],
+    )
+
+
+def worker_label_map(conn: Connection) -> dict[int, str]:
+    """Each labelled worker's label, by the task engine's number."""
+    rows = conn.execute(select(worker_labels.c.worker_id, worker_labels.c.label))
+    return {int(worker_id): str(label) for worker_id, label in rows}
+
+
+def forget_worker_labels(conn: Connection, live: Iterable[int]) -> int:
+    """Drop the labels of workers the engine no longer lists; how many."""
+    statement = delete(worker_labels).where(worker_labels.c.worker_id.not_in(list(live)))
+    return int(conn.execute(statement).rowcount)

@@ -12,9 +12,14 @@ import asyncio
 
 import pytest
 from procrastinate import App
+from sqlalchemy import text
 
 from jobs import task_queue
-from jobs.worker_tasks import hand_on_stalled_jobs
+from jobs.task_queue import queue_report
+from jobs.worker_tasks import Runtime, forget_gone_workers, hand_on_stalled_jobs
+from recommender.config import Settings, settings_from_dict
+from recommender.store import open_store
+from recommender.store.worker_cycles import worker_label_map
 
 pytestmark = pytest.mark.postgres
 
@@ -33,6 +38,10 @@ async def _job_row(app: App, job_id: int) -> tuple[str, int]:
         id=job_id,
     )
     return str(row["status"]), int(row["attempts"])
+
+
+def load_settings_for(pg_url: str) -> Settings:
+    return settings_from_dict({"storage": {"url": pg_url}}, "test.toml")
 
 
 def _app(pg_url: str) -> App:
@@ -100,3 +109,28 @@ def test_a_live_workers_job_is_left_alone(pg_url: str) -> None:
             assert await _job_row(app, running.id) == ("doing", 0)
 
     asyncio.run(scenario())
+
+
+def test_labels_of_gone_workers_are_forgotten(pg_url: str) -> None:
+    store = open_store(pg_url, migrate=True)
+    app = _app(pg_url)
+
+    async def register() -> tuple[int, int]:
+        async with app.open_async():
+            return await app.job_manager.register_worker(), await app.job_manager.register_worker()
+
+    try:
+        live, gone = asyncio.run(register())
+        for worker_id, label in ((live, "lab-1:101"), (gone, "lab-2:202")):
+            runtime = Runtime(load_settings_for(pg_url), store, label=label)
+            runtime.note_worker(worker_id)
+            runtime.note_worker(worker_id)  # once per number: no second write, no error
+        with store.begin() as conn:
+            conn.execute(text("DELETE FROM procrastinate_workers WHERE id = :id"), {"id": gone})
+            assert worker_label_map(conn) == {live: "lab-1:101", gone: "lab-2:202"}
+        forget_gone_workers(store)
+        with store.begin() as conn:
+            assert worker_label_map(conn) == {live: "lab-1:101"}
+            assert queue_report(conn).workers[0].label == "lab-1:101"
+    finally:
+        store.close()

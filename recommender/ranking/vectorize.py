@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,6 +39,9 @@ class FittedText:
     corpus_size: int
     # The semantic view's corpus mean and reference vectors (when semantic_weight > 0).
     semantic: SemanticModel | None = None
+    # Names this fit (random, set once): what is derived from it (a stored crowd model) says
+    # which fit it was made with. Empty in models pickled before it existed.
+    fit_id: str = field(default="", compare=False)
     # The fitted corpus' own vectors, by text: reused by rank calls in the fitting process
     # (rank-offline, a refit in the live job). Never pickled: it would multiply the size.
     _seen: tuple[dict[str, int], sp.csr_matrix] | None = field(
@@ -211,6 +215,7 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
         reference_topics=np.zeros((0, dims), np.float32),
         centroids=np.zeros((0, dims), np.float32),
         corpus_size=n,
+        fit_id=uuid.uuid4().hex,
     )
     fitted.reference_topics = fitted.topics(fitted.reference_terms)
     fitted._seen = ({text: i for i, text in enumerate(texts)}, terms)

@@ -21,6 +21,7 @@ from recommender.store import (
     schema_v4,
     schema_v6,
     schema_v7,
+    schema_v8,
 )
 from recommender.store.tables import schema_version
 from recommender.store.urls import display_url
@@ -52,6 +53,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "user_settings_and_invites", schema_v4.create),
     Migration(6, "worker_cycles", schema_v6.create),
     Migration(7, "worker_labels", schema_v7.create),
+    Migration(8, "crowd_models", schema_v8.create),
 ]
 
 LATEST: int = MIGRATIONS[-1].number

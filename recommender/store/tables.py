@@ -235,6 +235,17 @@ cycle_tasks = Table(
     Column("outcome", json_type(), nullable=True),
 )
 
+# The crowd view fitted once per state of the likes and text model (migration 8).
+crowd_models = Table(
+    "crowd_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("made_from", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sklearn_version", String(40), nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+
 # The label each `papersift worker` goes by, beside the task engine's number for it.
 worker_labels = Table(
     "worker_labels",

@@ -234,7 +234,7 @@ def main() -> None:
     path = cache_path(args.papers)
     if not path.exists():
         build(path, args.data or find_data(), args.papers)
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(f"sqlite:///{path}", migrate=True)  # a cache made by an older schema
     table = Table(
         title=f"Search over {args.papers:,} papers, SQLite FTS5, ms "
         f"(search x{args.repeats}, LIKE x{args.like_repeats})"

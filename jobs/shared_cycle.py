@@ -3,8 +3,10 @@
     advance(slot)          waiting -> refresh -> compose -> deliver -> done; queues each stage's
                            tasks once the stage before is done (one advance per slot at a time)
     refresh(slot, feed)    one feed, as `papersift run` refreshes it
-    compose(slot, batch)   score and store the digests of a batch of users
-    deliver(slot, digest)  send one stored digest
+    compose(slot, batch)   score and store the digests of a batch of users, then queue their
+                           delivery (sending waits on the mail server while others compose)
+    deliver(slot, batch)   send a batch of stored digests; the deliver stage queues the rest
+                           (the admin's alert, digests an earlier cycle left pending)
 
 Every task may run twice (a worker killed after its work but before the queue heard of it):
 each piece of work is a `cycle_tasks` row marked done once, compose skips users who have a
@@ -45,6 +47,7 @@ from recommender.store.worker_cycles import (
     Stage,
     add_slot,
     add_tasks,
+    digests_of_users,
     get_slot,
     get_task,
     mark_task_done,
@@ -216,9 +219,14 @@ def _finish_stage(settings: Settings, store: Store, queue: TaskQueue, row: SlotR
     elif row.stage == Stage.COMPOSE:
         _before_deliver(settings, store, ref)
         with store.begin() as conn:
-            ids = [d.id for d in pending_digests(conn, ref.now)]
-        size = settings.workers.deliver_batch if settings.workers else 20
-        _open_stage(store, queue, row, Stage.DELIVER, "deliver", _batches(ids, size, "digests"))
+            # The compose batches queued their own digests; the rest (the admin's alert,
+            # digests an earlier cycle left pending) go out now.
+            queued = {
+                int(i) for t in tasks_of(conn, row.slot, "deliver") for i in t.args["digests"]
+            }
+            ids = [d.id for d in pending_digests(conn, ref.now) if d.id not in queued]
+        tasks = _batches(ids, _deliver_batch(settings), "digests")
+        _open_stage(store, queue, row, Stage.DELIVER, "deliver", tasks)
     else:
         with store.begin() as conn:
             record = cycle_record(conn, row.slot, ref.cycle_id)
@@ -228,6 +236,10 @@ def _finish_stage(settings: Settings, store: Store, queue: TaskQueue, row: SlotR
             waiting = slots_in(conn, [Stage.WAITING])
         if waiting:
             queue.wake(waiting[0].slot)
+
+
+def _deliver_batch(settings: Settings) -> int:
+    return settings.workers.deliver_batch if settings.workers else 20
 
 
 def _chosen(settings: Settings, row: SlotRow) -> list[str]:
@@ -365,6 +377,16 @@ def compose_task(settings: Settings, store: Store, queue: TaskQueue, slot: str, 
     counts = Counter(str(o.status) for o in report.outcomes)
     counts["already composed"] += len(already)
     failed = [f"{o.user_id}: {o.error}" for o in report.outcomes if o.status == UserStatus.FAILED]
+    # The batch's digests go out at once, while other batches compose: sending waits on the
+    # mail server, composing on the CPU. Keyed by this batch, so a second run adds nothing.
+    with store.begin() as conn:
+        ids = digests_of_users(conn, ref.cycle_id, wanted)
+        sends = {
+            f"{key}-{n}": args
+            for n, args in _batches(ids, _deliver_batch(settings), "digests").items()
+        }
+        add_tasks(conn, slot, "deliver", sends)
+    queue.defer(slot, "deliver", sends)
     _done(store, queue, slot, "compose", key, {"users": dict(counts), "failed": failed[:5]})
 
 

@@ -201,3 +201,14 @@ def forget_worker_labels(conn: Connection, live: Iterable[int]) -> int:
     """Drop the labels of workers the engine no longer lists; how many."""
     statement = delete(worker_labels).where(worker_labels.c.worker_id.not_in(list(live)))
     return int(conn.execute(statement).rowcount)
+
+
+def digests_of_users(conn: Connection, cycle_id: int, user_ids: Iterable[str]) -> list[int]:
+    """The ids of these users' digests of this cycle, oldest first."""
+    found: list[int] = []
+    for chunk in chunks(list(user_ids)):
+        statement = select(digests.c.id).where(
+            digests.c.cycle_id == cycle_id, one_of(conn, digests.c.user_id, chunk)
+        )
+        found += [int(i) for i in conn.execute(statement).scalars()]
+    return sorted(found)

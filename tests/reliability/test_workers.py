@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from worker_world import Mailbox, WorkerWorld, read, user_id
 
 from recommender.store import open_store
-from recommender.store.tables import cycle_slots, cycles, digests, ranker_models
+from recommender.store.tables import cycle_slots, cycle_tasks, cycles, digests, ranker_models
 
 pytestmark = pytest.mark.postgres
 
@@ -94,6 +94,20 @@ def test_four_workers_share_a_cycle_of_2000_users(
     assert_one_digest_each(world, mailbox)
     assert_one_text_model(world)
     assert mailbox.repeats == 0
+    # Sending starts while other batches still compose: each batch queues its own digests,
+    # so a batch of them is sent before the last batch of users is composed.
+    with open_store(world.database_url) as store, store.connect() as conn:
+        done = dict(
+            conn.execute(
+                select(cycle_tasks.c.kind, func.min(cycle_tasks.c.done_at)).group_by(
+                    cycle_tasks.c.kind
+                )
+            ).all()
+        )
+        last_composed = conn.execute(
+            select(func.max(cycle_tasks.c.done_at)).where(cycle_tasks.c.kind == "compose")
+        ).scalar_one()
+    assert done["deliver"] < last_composed
     status = world.command("status")
     assert status.returncode == 0, status.stderr
     assert "Task queue" in status.stdout and "Workers" in status.stdout

@@ -28,6 +28,10 @@ DELIVER = "papersift.deliver"
 RECOVER = "papersift.recover"
 TASK_OF_KIND = {"refresh": REFRESH, "compose": COMPOSE, "deliver": DELIVER}
 QUEUE = "papersift"
+# Higher runs first. A composed batch's delivery goes before the batches still waiting to be
+# composed, so sending (which waits on the mail server) overlaps composing (which waits on
+# the CPU) instead of queueing up behind all of it.
+PRIORITY = {"refresh": 0, "compose": 0, "deliver": 1}
 
 
 def conninfo(database_url: str) -> str:
@@ -73,9 +77,9 @@ def defer_tasks(app: App, slot: str, kind: str, keys: Iterable[str]) -> int:
     """Queue one job per piece of work, in one statement; returns how many."""
     name = TASK_OF_KIND[kind]
     jobs = [
-        app.configure_task(name, lock=task_lock(kind, slot, key), queue=QUEUE).make_new_job(
-            slot=slot, key=key
-        )
+        app.configure_task(
+            name, lock=task_lock(kind, slot, key), queue=QUEUE, priority=PRIORITY[kind]
+        ).make_new_job(slot=slot, key=key)
         for key in keys
     ]
     if jobs:

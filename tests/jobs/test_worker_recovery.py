@@ -134,3 +134,26 @@ def test_labels_of_gone_workers_are_forgotten(pg_url: str) -> None:
             assert queue_report(conn).workers[0].label == "lab-1:101"
     finally:
         store.close()
+
+
+def test_a_composed_batchs_delivery_is_taken_before_batches_still_to_compose(
+    pg_url: str,
+) -> None:
+    app = _app(pg_url)
+
+    async def scenario() -> None:
+        async with app.open_async():
+            manager = app.job_manager
+            worker = await manager.register_worker()
+            await asyncio.to_thread(
+                task_queue.defer_tasks, app, "slot-1", "compose", ["00000", "00001", "00002"]
+            )
+            first = await manager.fetch_job([task_queue.QUEUE], worker)
+            assert first is not None and first.task_name == task_queue.COMPOSE
+            # Batch 00000 composed: its delivery is queued after the other compose batches...
+            await asyncio.to_thread(task_queue.defer_tasks, app, "slot-1", "deliver", ["00000-0"])
+            taken = await manager.fetch_job([task_queue.QUEUE], worker)
+            # ...and still taken first.
+            assert taken is not None and taken.task_name == task_queue.DELIVER
+
+    asyncio.run(scenario())

@@ -18,10 +18,6 @@ from recommender.ranking.semantic import SemanticModel
 
 T = TypeVar("T")
 
-# Power iterations of the LSA's randomized SVD: 3 rank citeulike-t as well as 5 did (recall@100
-# within 0.1 point, benchmarks/RESULTS.md) with two fewer passes of the fit's largest step.
-TOPIC_ITERATIONS = 3
-
 # Two or more word characters, hyphens allowed inside: "state-of-the-art", "h-index", "gpt4".
 TOKEN_PATTERN = r"(?u)\b\w[\w-]*\w\b"
 
@@ -192,9 +188,9 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
     terms = weigh(counts, idf, avg_length, config)
     # At most half the corpus' rank: the term view needs a residual beyond the topic space.
     dims = max(1, min(config.topic_dims, min(terms.shape) // 2))
-    svd = TruncatedSVD(
-        dims, algorithm="randomized", n_iter=TOPIC_ITERATIONS, random_state=config.random_state
-    )
+    # 5 power iterations: 3 ranked citeulike-t as well, but changed the topics of small corpora
+    # (a first run's few hundred papers: cold-start sets, `papersift evaluate`).
+    svd = TruncatedSVD(dims, algorithm="randomized", n_iter=5, random_state=config.random_state)
     svd.fit(terms)
     basis = svd.components_.astype(np.float32)
     # Shared covariance of the term vectors ~ low rank + isotropic noise; its shrunk inverse

@@ -78,7 +78,8 @@ def current_version(engine: Engine) -> int:
 
 
 def migrate(engine: Engine, now: datetime | None = None) -> list[str]:
-    """Apply the pending migrations in order, each in its own transaction; return their labels."""
+    """Apply the pending migrations in order, each in its own transaction (all of them in one
+    when the database is blank); return their labels."""
     applied_at = now or datetime.now(UTC)
     applied: list[str] = []
     for migration in MIGRATIONS:
@@ -99,20 +100,29 @@ def migrate(engine: Engine, now: datetime | None = None) -> list[str]:
                     )
                 if version >= migration.number:
                     continue
-                try:
-                    migration.apply(conn)
-                except DBAPIError as exc:
-                    raise StoreError(
-                        f"migration {migration.label} failed on {display_url(engine.url)}: {_first_line(exc)}",
-                        "Nothing of it was applied; fix the cause and run papersift migrate again",
-                    ) from exc
-                conn.execute(
-                    insert(schema_version).values(
-                        version=migration.number, name=migration.name, applied_at=applied_at
-                    )
-                )
-                applied.append(migration.label)
+                # A blank database gets its whole schema in this one transaction: a second
+                # process opening it at the same moment (two runs started together) sees it
+                # blank or complete, never half made (which it would refuse as out of date).
+                steps = [m for m in MIGRATIONS if m.number >= migration.number]
+                for step in steps if version == 0 else [migration]:
+                    _apply(conn, engine, step, applied_at)
+                    applied.append(step.label)
     return applied
+
+
+def _apply(conn: Connection, engine: Engine, migration: Migration, applied_at: datetime) -> None:
+    try:
+        migration.apply(conn)
+    except DBAPIError as exc:
+        raise StoreError(
+            f"migration {migration.label} failed on {display_url(engine.url)}: {_first_line(exc)}",
+            "Nothing of it was applied; fix the cause and run papersift migrate again",
+        ) from exc
+    conn.execute(
+        insert(schema_version).values(
+            version=migration.number, name=migration.name, applied_at=applied_at
+        )
+    )
 
 
 def _first_line(exc: DBAPIError) -> str:

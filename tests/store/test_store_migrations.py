@@ -142,8 +142,8 @@ def test_concurrent_migrations_apply_each_migration_once(blank_url: str) -> None
         thread.join()
     try:
         assert not errors
-        # Each migration is its own transaction, so two processes may share the work; what
-        # matters is that every migration ran exactly once.
+        # From blank, one of them applies every migration in one transaction; what matters
+        # is that every migration ran exactly once.
         assert sorted(label for labels in results for label in labels) == [
             m.label for m in MIGRATIONS
         ]
@@ -164,9 +164,10 @@ def test_a_failing_migration_leaves_nothing_behind(
         conn.execute(text("ALTER TABLE no_such_table ADD COLUMN x INTEGER"))
 
     patched = [*migrations_module.MIGRATIONS, Migration(LATEST + 1, "broken", half_done)]
-    monkeypatch.setattr(migrations_module, "MIGRATIONS", patched)
     engine = make_engine(blank_url)
     try:
+        migrate(engine)  # an install at the latest schema, then an upgrade that fails
+        monkeypatch.setattr(migrations_module, "MIGRATIONS", patched)
         with pytest.raises(StoreError) as caught:
             migrate(engine)
         assert str(caught.value).startswith(f"migration {LATEST + 1:04d}_broken failed on ")
@@ -175,5 +176,54 @@ def test_a_failing_migration_leaves_nothing_behind(
         )
         assert current_version(engine) == LATEST  # the earlier ones were committed on their own
         assert "half_done" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_blank_database_gets_its_schema_whole_or_not_at_all(
+    blank_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created from blank in one transaction: a process looking meanwhile (a second run
+    started at the same moment) sees no schema, then all of it; never a part, which it would
+    refuse as out of date."""
+    inside = threading.Event()
+    go_on = threading.Event()
+
+    def slow(conn: Connection) -> None:
+        inside.set()  # every migration before this one is applied, not committed
+        assert go_on.wait(30)
+
+    slow_step = Migration(LATEST + 1, "slow", slow)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", [*MIGRATIONS, slow_step])
+    creating, looking = make_engine(blank_url), make_engine(blank_url)
+    worker = threading.Thread(target=migrate, args=(creating,))
+    try:
+        worker.start()
+        assert inside.wait(30)
+        assert current_version(looking) == 0  # not LATEST's predecessors: nothing yet
+        go_on.set()
+        worker.join(30)
+        assert current_version(looking) == LATEST + 1
+    finally:
+        go_on.set()
+        worker.join(30)
+        creating.dispose()
+        looking.dispose()
+
+
+def test_a_broken_migration_leaves_a_blank_database_blank(
+    blank_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(conn: Connection) -> None:
+        conn.execute(text("ALTER TABLE no_such_table ADD COLUMN x INTEGER"))
+
+    patched = [*MIGRATIONS, Migration(LATEST + 1, "broken", broken)]
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", patched)
+    engine = make_engine(blank_url)
+    try:
+        with pytest.raises(StoreError):
+            migrate(engine)
+        assert current_version(engine) == 0
+        assert "papers" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

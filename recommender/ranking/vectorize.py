@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from recommender.ranking.config import RankerConfig
 from recommender.ranking.interests import fit_centroids
 from recommender.ranking.semantic import SemanticModel
+from recommender.ranking.svd import truncated_svd
 
 T = TypeVar("T")
 
@@ -194,12 +194,11 @@ def fit_text(texts: Sequence[str], config: RankerConfig) -> FittedText:
     dims = max(1, min(config.topic_dims, min(terms.shape) // 2))
     # 5 power iterations: 3 ranked citeulike-t as well, but changed the topics of small corpora
     # (a first run's few hundred papers: cold-start sets, `papersift evaluate`).
-    svd = TruncatedSVD(dims, algorithm="randomized", n_iter=5, random_state=config.random_state)
-    svd.fit(terms)
-    basis = svd.components_.astype(np.float32)
+    components, singular_values = truncated_svd(terms, dims, 5, config.random_state)
+    basis = components.astype(np.float32)
     # Shared covariance of the term vectors ~ low rank + isotropic noise; its shrunk inverse
     # damps the directions everyone shares, which is what a per-user classifier learns to do.
-    variance = svd.singular_values_**2 / n
+    variance = singular_values.astype(np.float64) ** 2 / n
     residual = terms.multiply(terms).sum() / n - variance.sum()
     # Floor: half the per-direction variance of unit vectors spread evenly over the vocabulary,
     # so a tiny corpus that the topic space spans entirely keeps a term view.

@@ -358,6 +358,29 @@ def test_config_check_reports_missing_files_and_an_unset_password_variable_at_on
     assert f"{config}: OK" in fixed.stdout
 
 
+def test_config_check_reports_a_missing_password_file(tmp_path: Path, cli: Cli) -> None:
+    mail = {"host": "127.0.0.1", "username": "papersift", "password_file": "smtp-password"}
+    (tmp_path / "feed.xml").write_text("<rss/>", encoding="utf-8")
+    feeds = [{"name": "c", "kind": "file", "path": "feed.xml"}]
+    users = [{"id": "gene", "email": "gene@example.org"}]
+    config = write_config(tmp_path, feeds=feeds, users=users, mail=mail)
+    line = next(
+        i
+        for i, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+        if text.startswith("password_file =")
+    )
+    result = cli("config", "check", "--config", str(config))
+    assert result.exit_code == 2
+    assert "password ***" not in result.stdout
+    assert (
+        f"Error: {config}:{line}: mail.password_file: {tmp_path / 'smtp-password'} does not "
+        "exist. Create it or fix the path"
+    ) in result.stderr
+    (tmp_path / "smtp-password").write_text("secret\n", encoding="utf-8")
+    fixed = cli("config", "check", "--config", str(config))
+    assert fixed.exit_code == 0, fixed.output
+
+
 def test_one_users_bibtex_problems_stay_with_that_user(
     tmp_path: Path, feed_server: FeedServer, cli: Cli
 ) -> None:

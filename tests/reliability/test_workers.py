@@ -113,7 +113,6 @@ def test_four_workers_share_a_cycle_of_2000_users(
     assert "Task queue" in status.stdout and "Workers" in status.stdout
     # Each worker is shown by its label (--name), not only by the task engine's number.
     assert all(f"w{number}" in status.stdout for number in range(4)), status.stdout
-    # Every worker took a share of the work (the queue is shared, not one process doing all).
     print(f"\n2,000 users, 4 workers: {seconds:.1f} s")
 
 

@@ -81,9 +81,7 @@ def fit_crowd(
     factors = normalize(components.T * singular_values).astype(np.float32)
     terms = fitted.terms([texts[key] for key in keys])
     coef, intercept = fit_ridge(terms, factors, config.crowd_ridge, RIDGE_TOL)
-    return CrowdModel(
-        row=row, factors=factors, coef=np.ascontiguousarray(coef), intercept=intercept
-    )
+    return CrowdModel(row=row, factors=factors, coef=coef, intercept=intercept)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 Operator = Callable[[np.ndarray], np.ndarray]
+TINY = np.finfo(np.float32).tiny  # keeps a zero denominator from dividing
 
 
 def fit_ridge(
@@ -63,12 +64,13 @@ def _lockstep_cg(apply: Operator, b: np.ndarray, tol: float, max_iter: int) -> n
             break
         step = apply(direction)
         curvature = np.einsum("ij,ij->j", direction, step)
-        rate = np.where(active, squared / np.maximum(curvature, np.finfo(np.float32).tiny), 0)
-        solution += direction * rate.astype(np.float32)
-        residual -= step * rate.astype(np.float32)
+        # A converged column steps by 0: its solution stays where it stopped.
+        rate = np.where(active, squared / np.maximum(curvature, TINY), 0).astype(np.float32)
+        solution += direction * rate
+        residual -= step * rate
         updated = np.einsum("ij,ij->j", residual, residual)
         active &= np.sqrt(updated) > goal
-        keep = np.where(active, updated / np.maximum(squared, np.finfo(np.float32).tiny), 0)
-        direction = residual + direction * keep.astype(np.float32)
+        keep = np.where(active, updated / np.maximum(squared, TINY), 0).astype(np.float32)
+        direction = residual + direction * keep
         squared = updated
     return solution

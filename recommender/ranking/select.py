@@ -22,10 +22,10 @@ def top_pool(scores: np.ndarray, size: int) -> np.ndarray:
     chosen = scores >= kth
     tied = np.flatnonzero(chosen.sum(axis=1) > size)  # more papers at the k-th score than room
     if len(tied):  # rare: keep the lowest columns among those at the k-th score
-        part = scores[tied]
-        at_kth = part == kth[tied]
-        room = size - (part > kth[tied]).sum(axis=1, keepdims=True)
-        chosen[tied] = (part > kth[tied]) | (at_kth & (np.cumsum(at_kth, axis=1) <= room))
+        part, bar = scores[tied], kth[tied]
+        above, at_kth = part > bar, part == bar
+        room = size - above.sum(axis=1, keepdims=True)
+        chosen[tied] = above | (at_kth & (np.cumsum(at_kth, axis=1) <= room))
     pool = np.nonzero(chosen)[1].reshape(scores.shape[0], size)
     order = np.argsort(-np.take_along_axis(scores, pool, axis=1), axis=1, kind="stable")
     return np.take_along_axis(pool, order, axis=1)

@@ -32,9 +32,11 @@ def truncated_svd(
     q = rng.normal(size=(a.shape[1], dims + OVERSAMPLES))
     if a.dtype == np.float32:
         q = q.astype(np.float32)
-    for _ in range(n_iter):  # power iterations, LU-normalised (none when 2 or fewer)
-        q = _normalise(np.asarray(a @ q), n_iter)
-        q = _normalise(np.asarray(a_t @ q), n_iter)
+    # Power iterations, LU-normalised as scikit-learn's "auto" does (not at all for 2 or fewer).
+    normalise = _lu if n_iter > 2 else np.asarray
+    for _ in range(n_iter):
+        q = normalise(np.asarray(a @ q))
+        q = normalise(np.asarray(a_t @ q))
     q, _ = linalg.qr(np.asarray(a @ q), mode="economic", check_finite=False)
     q = np.ascontiguousarray(q)  # QR returns column-major; CSR products want rows
     # The SVD of q.T @ a, taken of its tall transpose: LAPACK factors a tall row-major block
@@ -49,8 +51,6 @@ def truncated_svd(
     return components, singular[:dims]
 
 
-def _normalise(block: np.ndarray, n_iter: int) -> np.ndarray:
-    if n_iter <= 2:
-        return block
+def _lu(block: np.ndarray) -> np.ndarray:
     lower, _ = linalg.lu(block, permute_l=True, check_finite=False)
     return np.asarray(lower)

@@ -43,7 +43,7 @@ def crowd_model(
     ids = [user.id for user in settings.users]
     # fit_crowd applies the same rule to users with likes; checked here first so that a small
     # install does not load every library for nothing.
-    if len(ids) < ranker.config.crowd_min_users or ranker.config.crowd_weight == 0:
+    if len(ids) < ranker.config.crowd_min_users or not ranker.config.crowd_on:
         return None
     with store.begin() as conn:
         feedback = feedback_for_users(conn, ids)

@@ -11,6 +11,9 @@ model learns that from everyone's libraries, then applies it to papers nobody ha
 3. A user is the mean, over their liked papers, of the paper's own factors plus the factors
    predicted from its text; a candidate is its predicted factors; the crowd similarity is
    their dot product.
+4. Appeal: the same regression (one more target, solved alongside) from a paper's words to
+   how many libraries hold it (log 1 + likers, standardised): which kinds of paper readers
+   save at all. It is the same for every reader, so it only nudges (`appeal_weight`).
 
 Only who liked the profile papers is used, never who liked a candidate: candidates enter only
 through their text. With fewer than `crowd_min_users` libraries there is no crowd model.
@@ -46,11 +49,23 @@ class CrowdModel:
     factors: np.ndarray  # (papers, f) unit co-like factors, float32
     coef: np.ndarray  # (V, f) text -> factors, float32
     intercept: np.ndarray  # (f,)
+    # (V,) text -> standardised log(1 + likers), and its intercept; None in a model stored
+    # before appeal existed (it then adds nothing).
+    appeal_coef: np.ndarray | None = None
+    appeal_intercept: float = 0.0
 
     def predict(self, terms: sp.csr_matrix) -> np.ndarray:
         """Unit predicted factors of papers given their term vectors."""
         predicted = np.asarray(terms @ self.coef, dtype=np.float32) + self.intercept
         return normalize(predicted).astype(np.float32) if len(predicted) else predicted
+
+    def appeal(self, terms: sp.csr_matrix) -> np.ndarray | None:
+        """(papers,) predicted appeal of papers given their term vectors (None: no appeal)."""
+        if self.appeal_coef is None:
+            return None
+        return (
+            np.asarray(terms @ self.appeal_coef, dtype=np.float32) + self.appeal_intercept
+        ).ravel()
 
 
 def fit_crowd(
@@ -58,7 +73,7 @@ def fit_crowd(
 ) -> CrowdModel | None:
     """The crowd model of these users' liked papers, or None when there are too few users."""
     libraries = [lib for lib in libraries if lib]
-    if len(libraries) < config.crowd_min_users or config.crowd_weight == 0:
+    if len(libraries) < config.crowd_min_users or not config.crowd_on:
         return None
     texts: dict[str, str] = {}
     for library in libraries:
@@ -80,8 +95,20 @@ def fit_crowd(
     )
     factors = normalize(components.T * singular_values).astype(np.float32)
     terms = fitted.terms([texts[key] for key in keys])
-    coef, intercept = fit_ridge(terms, factors, config.crowd_ridge, RIDGE_TOL)
-    return CrowdModel(row=row, factors=factors, coef=coef, intercept=intercept)
+    # Each target's conjugate gradients run on their own, so appeal leaves the factors' map
+    # exactly as it was.
+    likers = np.log1p(np.asarray(likes.sum(axis=0), dtype=np.float32).ravel())
+    appeal = (likers - likers.mean()) / (likers.std() + 1e-6)
+    targets = np.hstack([factors, appeal[:, None]])
+    coef, intercept = fit_ridge(terms, targets, config.crowd_ridge, RIDGE_TOL)
+    return CrowdModel(
+        row=row,
+        factors=factors,
+        coef=np.ascontiguousarray(coef[:, :dims]),
+        intercept=intercept[:dims],
+        appeal_coef=np.ascontiguousarray(coef[:, dims]),
+        appeal_intercept=float(intercept[dims]),
+    )
 
 
 @dataclass
@@ -92,6 +119,9 @@ class CrowdVectors:
     reference: np.ndarray  # the corpus sample, predicted from text
     liked: np.ndarray  # liked papers (document table rows): own factors + predicted
     liked_predicted: np.ndarray  # the same papers, predicted from text only
+    # Predicted appeal of the candidates, the corpus sample and the liked papers (None: the
+    # model has no appeal).
+    appeal: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(
@@ -109,7 +139,13 @@ class CrowdVectors:
         if known:
             at, rows = map(np.array, zip(*known, strict=True))
             combined[at] += model.factors[rows]
-        return cls(model.predict(papers), model.predict(reference), combined, predicted)
+        appeal = None
+        candidates_appeal = model.appeal(papers)
+        if candidates_appeal is not None:
+            reference_appeal, liked_appeal = model.appeal(reference), model.appeal(liked)
+            assert reference_appeal is not None and liked_appeal is not None
+            appeal = (candidates_appeal, reference_appeal, liked_appeal)
+        return cls(model.predict(papers), model.predict(reference), combined, predicted, appeal)
 
     def users(self, liked_rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per user: the crowd vector (mean over liked papers) and the mean predicted vector
@@ -120,3 +156,9 @@ class CrowdVectors:
         indptr = np.concatenate([[0], np.cumsum(sizes)])
         mean = sp.csr_matrix((weights, flat, indptr), shape=(len(sizes), len(self.liked)))
         return mean @ self.liked, mean @ self.liked_predicted
+
+    def own_appeal(self, liked_rows: Sequence[np.ndarray]) -> np.ndarray:
+        """Per user: the mean predicted appeal of their liked papers (0 without likes)."""
+        assert self.appeal is not None
+        liked = self.appeal[2]
+        return np.array([liked[rows].mean() if len(rows) else 0.0 for rows in liked_rows])

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from recommender.models import Reason, ScoredPaper
 from recommender.ranking.inputs import ProfileInput, normalise_author
 from recommender.ranking.vectorize import FittedText
-from recommender.ranking.words import BOILERPLATE, MARKUP, fold, is_adverb
+from recommender.ranking.words import BOILERPLATE, MARKUP, fold, is_adverb, is_too_short
 
 
 @dataclass
@@ -64,7 +64,7 @@ def reason_background(fitted: FittedText) -> np.ndarray:
     # At most an eighth of the words, so a small corpus (a first run) keeps words to say.
     common = min(COMMON_TERMS, len(by_group) // 8)
     never = set(by_group[:common]) | {fold(w) for w in BOILERPLATE | MARKUP}
-    never |= {word for word in groups if is_adverb(word)}
+    never |= {word for word in groups if is_adverb(word) or is_too_short(word)}
     background[[c for word in never for c in groups.get(word, [])]] = np.inf
     return background
 

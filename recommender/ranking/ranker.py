@@ -28,6 +28,7 @@ from recommender.ranking.interests import interest_labels, interest_picks, reser
 from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
+    appeal_view,
     closeness_for,
     crowd_view,
     fuse_views,
@@ -292,7 +293,7 @@ class Ranker:
         table = document_table(fitted, profiles)
         labels = interest_labels(fitted, table.topics) if len(table.row) else None
         crowd_vectors = None
-        if crowd is not None and self.config.crowd_weight > 0:
+        if crowd is not None and self.config.crowd_on:
             liked_keys = sorted(table.row, key=table.row.__getitem__)
             crowd_vectors = CrowdVectors.of(
                 crowd, pool.vectors.terms, reference.terms, liked_keys, table.terms
@@ -346,18 +347,28 @@ class Ranker:
             views.append(semantic_view(spread, z, own_z, weights))
         crowd_part = None
         crowd = setting.crowd
-        if crowd is not None:
+        crowd_views: list[tuple[np.ndarray, np.ndarray]] = []
+        if crowd is not None and config.crowd_weight > 0:
             users, own_crowd = crowd.users(built.liked_rows)
-            views.append(
+            crowd_views.append(
                 crowd_view(
                     spread, users, own_crowd, crowd.papers, crowd.reference, config.crowd_weight
                 )
             )
+        if crowd is not None and crowd.appeal is not None and config.appeal_weight > 0:
+            papers, reference, _ = crowd.appeal
+            own = crowd.own_appeal(built.liked_rows)
+            weights = config.appeal_weight * np.array([len(r) > 0 for r in built.liked_rows])
+            crowd_views.append(appeal_view(spread, papers, reference, own, weights))
+        views += crowd_views
         semantic_part = None
         if views:
             # One fusion of every extra view: r' = (r + parts) / (1 + owns) (score.py).
             parts = fuse_views(closeness, views)
-            crowd_part = parts[-1] if crowd is not None else None
+            # What the crowd's own view added (its reason; appeal is the same for everyone
+            # and only nudges, so it is no reason).
+            if crowd is not None and config.crowd_weight > 0:
+                crowd_part = parts[len(parts) - len(crowd_views)]
             semantic_part = parts[0] if semantic is not None else None
         followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed

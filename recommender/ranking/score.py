@@ -133,6 +133,24 @@ def crowd_view(
     return crowd, own_crowd
 
 
+def appeal_view(
+    spread: np.ndarray,
+    papers: np.ndarray,
+    reference: np.ndarray,
+    own: np.ndarray,
+    weight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(a, a_own): the crowd model's appeal of each paper, standardised on the corpus sample,
+    in units of r: a = weight x spread x z, one weight per user (0 for a user without likes,
+    as for the crowd view). The same z for every reader, so it only reorders papers their
+    own views find about equally close. a_own is the same for the user's typical like
+    (`own`: the mean appeal of their liked papers), floored at 0."""
+    mean, std = reference.mean(), reference.std() + 1e-6
+    unit = (weight * spread).astype(np.float32)
+    part = unit[:, None] * ((papers - mean) / std).astype(np.float32)[None, :]
+    return part, np.maximum(unit * (own - mean) / std, 0.0)
+
+
 def semantic_view(
     spread: np.ndarray, z: np.ndarray, own_z: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 # Words every abstract uses: they would top every chart and name every pick alike.
 BOILERPLATE = frozenset(
     """
-    achieve allow allowed allowing also approach art based called combining competitive
+    achieve aim allow allowed allowing also approach art average based better called
+    challenge challenging combining competitive crucial explore explored exploring findings
+    further gain highlight insight investigate investigated reveal remain remaining suggest
     comprehensive demonstrate demonstrated different difficulty direct effect effective
     enable enables enhance enhances existing experiment facilitate facilitates finding first
     foster however improve improved improving increase increased increases inspiration
@@ -25,6 +27,11 @@ MARKUP = frozenset(
     mathrm omega right sqrt textbf textit tilde varepsilon widetilde
     """.split()  # noqa: SIM905
 )
+
+
+def is_too_short(word: str) -> bool:
+    """Two-letter tokens ("rm", "ai"): an abbreviation out of its phrase says nothing."""
+    return len(word) < 3
 
 
 def is_adverb(word: str) -> bool:

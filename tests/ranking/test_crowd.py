@@ -15,13 +15,16 @@ def ranker() -> Ranker:
     return Ranker(RankerConfig(crowd_min_users=20))
 
 
-def test_no_crowd_below_the_minimum_of_users_or_with_weight_zero() -> None:
+def test_no_crowd_below_the_minimum_of_users_or_with_both_weights_zero() -> None:
     fitted = Ranker().fit(CORPUS)
     many = len(READERS)
     assert Ranker(RankerConfig(crowd_min_users=many + 1)).fit_crowd(fitted, READERS) is None
     assert Ranker(RankerConfig(crowd_min_users=many)).fit_crowd(fitted, READERS) is not None
-    off = Ranker(RankerConfig(crowd_min_users=20, crowd_weight=0.0))
+    off = Ranker(RankerConfig(crowd_min_users=20, crowd_weight=0.0, appeal_weight=0.0))
     assert off.fit_crowd(fitted, READERS) is None
+    # Appeal alone still needs the crowd model.
+    appeal_only = Ranker(RankerConfig(crowd_min_users=20, crowd_weight=0.0))
+    assert appeal_only.fit_crowd(fitted, READERS) is not None
 
 
 def test_readers_of_the_same_papers_lift_a_field_the_words_do_not_link(ranker: Ranker) -> None:

@@ -13,6 +13,7 @@ from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -20,6 +21,7 @@ from recommender.digest.reasons import readable_reasons
 from recommender.feeds.parse import parse_feed
 from recommender.models import Paper, ScoredPaper
 from recommender.ranking import Candidate, LikedText, ProfileInput, Ranker
+from recommender.ranking.explain import reason_background
 from recommender.ranking.phrases import flat_text, run_keys
 from recommender.ranking.vectorize import TOKEN_PATTERN
 from recommender.ranking.words import fold
@@ -125,3 +127,19 @@ def test_two_picks_of_one_reader_rarely_share_reason_terms(judged: Judged) -> No
     assert pairs >= 60
     assert sharing / pairs <= 0.2, f"{sharing} of {pairs} pairs of picks share a reason term"
     assert same <= 2, f"{same} pairs of picks give the very same reason terms"
+
+
+def test_vague_words_and_two_letter_tokens_are_never_reasons() -> None:
+    # Words of any abstract ("remains", "average", "explore") and abbreviations cut out of
+    # their phrase ("rm" of "reward model (RM)") read as noise under a pick.
+    vague = ["remains", "average", "explores", "rm"]
+    corpus = [
+        f"reward model overoptimization {word} policy gradient {i}"
+        for i in range(12)
+        for word in vague
+    ] + [f"galaxy cluster survey {i}" for i in range(100)]
+    fitted = Ranker().fit(corpus)
+    background = reason_background(fitted)
+    column = {str(term): i for i, term in enumerate(fitted.feature_names())}
+    assert all(np.isinf(background[column[word]]) for word in vague)
+    assert np.isfinite(background[column["overoptimization"]])

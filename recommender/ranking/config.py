@@ -103,14 +103,10 @@ class RankerConfig(BaseModel):
         ge=0,
         description="Weight of the crowd model's appeal (which kinds of paper readers save at "
         "all, predicted from the words), in units of the spread of r over the corpus sample; "
-        "fitted with the crowd model (from crowd_min_users users). 0 turns it off. 0.2: +0.25 points recall@100 on citeulike-t "
-        "(every fold +0.2 to +0.4), +0.1 recall@20; 0.2-0.4 alike, 0.6 worse.",
+        "fitted with the crowd model (from crowd_min_users users). 0 turns it off. 0.2: +0.25 "
+        "points recall@100 on citeulike-t (every fold +0.2 to +0.4), +0.1 recall@20; 0.2-0.4 "
+        "alike, 0.6 worse.",
     )
-
-    @property
-    def crowd_on(self) -> bool:
-        """The crowd model is fitted and used: its view or its appeal has a weight."""
-        return self.crowd_weight > 0 or self.appeal_weight > 0
 
     semantic_weight: float = Field(
         default=0.0,
@@ -180,3 +176,8 @@ class RankerConfig(BaseModel):
     )
     reason_terms: int = Field(default=3, ge=1, description="Shared terms shown as a reason.")
     random_state: int = Field(default=0, description="Seed of the SVD and reference sample.")
+
+    @property
+    def crowd_on(self) -> bool:
+        """The crowd model is fitted and used: its view or its appeal has a weight."""
+        return self.crowd_weight > 0 or self.appeal_weight > 0

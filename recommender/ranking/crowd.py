@@ -59,13 +59,12 @@ class CrowdModel:
         predicted = np.asarray(terms @ self.coef, dtype=np.float32) + self.intercept
         return normalize(predicted).astype(np.float32) if len(predicted) else predicted
 
-    def appeal(self, terms: sp.csr_matrix) -> np.ndarray | None:
-        """(papers,) predicted appeal of papers given their term vectors (None: no appeal)."""
-        if self.appeal_coef is None:
-            return None
+    def appeal(self, terms: sp.csr_matrix) -> np.ndarray:
+        """(papers,) predicted appeal of papers given their term vectors (a model with appeal)."""
+        assert self.appeal_coef is not None
         return (
-            np.asarray(terms @ self.appeal_coef, dtype=np.float32) + self.appeal_intercept
-        ).ravel()
+            np.asarray(terms @ self.appeal_coef, dtype=np.float32).ravel() + self.appeal_intercept
+        )
 
 
 def fit_crowd(
@@ -119,9 +118,10 @@ class CrowdVectors:
     reference: np.ndarray  # the corpus sample, predicted from text
     liked: np.ndarray  # liked papers (document table rows): own factors + predicted
     liked_predicted: np.ndarray  # the same papers, predicted from text only
-    # Predicted appeal of the candidates, the corpus sample and the liked papers (None: the
-    # model has no appeal).
-    appeal: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # Predicted appeal of the candidates and of the liked papers, as z-scores on the corpus
+    # sample (None: the model has no appeal).
+    appeal: np.ndarray | None = None
+    liked_appeal: np.ndarray | None = None
 
     @classmethod
     def of(
@@ -139,26 +139,29 @@ class CrowdVectors:
         if known:
             at, rows = map(np.array, zip(*known, strict=True))
             combined[at] += model.factors[rows]
-        appeal = None
-        candidates_appeal = model.appeal(papers)
-        if candidates_appeal is not None:
-            reference_appeal, liked_appeal = model.appeal(reference), model.appeal(liked)
-            assert reference_appeal is not None and liked_appeal is not None
-            appeal = (candidates_appeal, reference_appeal, liked_appeal)
-        return cls(model.predict(papers), model.predict(reference), combined, predicted, appeal)
+        vectors = cls(model.predict(papers), model.predict(reference), combined, predicted)
+        if model.appeal_coef is not None:
+            sample = model.appeal(reference)
+            mean, std = sample.mean(), sample.std() + 1e-6
+            vectors.appeal = (model.appeal(papers) - mean) / std
+            vectors.liked_appeal = (model.appeal(liked) - mean) / std
+        return vectors
 
     def users(self, liked_rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per user: the crowd vector (mean over liked papers) and the mean predicted vector
         of the liked papers; zero rows for a user without likes."""
+        mean = self._mean_over(liked_rows)
+        return mean @ self.liked, mean @ self.liked_predicted
+
+    def own_appeal(self, liked_rows: Sequence[np.ndarray]) -> np.ndarray:
+        """Per user: the mean appeal z-score of their liked papers (0 without likes)."""
+        assert self.liked_appeal is not None
+        return np.asarray(self._mean_over(liked_rows) @ self.liked_appeal)
+
+    def _mean_over(self, liked_rows: Sequence[np.ndarray]) -> sp.csr_matrix:
+        """(users, liked papers) the averaging matrix of each user's liked rows."""
         sizes = np.array([len(rows) for rows in liked_rows], dtype=np.int64)
         flat = np.concatenate(liked_rows) if len(liked_rows) else np.zeros(0, np.int64)
         weights = np.repeat(1.0 / np.maximum(sizes, 1), sizes).astype(np.float32)
         indptr = np.concatenate([[0], np.cumsum(sizes)])
-        mean = sp.csr_matrix((weights, flat, indptr), shape=(len(sizes), len(self.liked)))
-        return mean @ self.liked, mean @ self.liked_predicted
-
-    def own_appeal(self, liked_rows: Sequence[np.ndarray]) -> np.ndarray:
-        """Per user: the mean predicted appeal of their liked papers (0 without likes)."""
-        assert self.appeal is not None
-        liked = self.appeal[2]
-        return np.array([liked[rows].mean() if len(rows) else 0.0 for rows in liked_rows])
+        return sp.csr_matrix((weights, flat, indptr), shape=(len(sizes), len(self.liked)))

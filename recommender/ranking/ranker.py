@@ -28,13 +28,12 @@ from recommender.ranking.interests import interest_labels, interest_picks, reser
 from recommender.ranking.profile import DocumentTable, Profiles, build_profiles, document_table
 from recommender.ranking.score import (
     PaperVectors,
-    appeal_view,
     closeness_for,
     crowd_view,
     fuse_views,
     relative_closeness,
-    semantic_view,
     to_score,
+    z_view,
 )
 from recommender.ranking.select import diverse_top_k
 from recommender.ranking.semantic import (
@@ -336,7 +335,7 @@ class Ranker:
         closeness, spread = relative_closeness(
             fitted, built, setting.pool.vectors, setting.reference, config.topic_weight
         )
-        views = []
+        views = []  # (part, own) of each extra view, fused once below
         semantic = setting.semantic
         if semantic is not None:
             users = user_vectors(semantic.liked, built.liked_rows)
@@ -344,31 +343,27 @@ class Ranker:
             z, own_z = standardised(users, semantic.papers, semantic.reference, own)
             sizes = np.array([len(np.unique(rows)) for rows in built.liked_rows])
             weights = library_weights(config.semantic_weight, config.semantic_pivot, sizes)
-            views.append(semantic_view(spread, z, own_z, weights))
-        crowd_part = None
-        crowd = setting.crowd
-        crowd_views: list[tuple[np.ndarray, np.ndarray]] = []
+            views.append(z_view(spread, z, own_z, weights))
+        crowd, crowd_at = setting.crowd, None
         if crowd is not None and config.crowd_weight > 0:
             users, own_crowd = crowd.users(built.liked_rows)
-            crowd_views.append(
+            crowd_at = len(views)
+            views.append(
                 crowd_view(
                     spread, users, own_crowd, crowd.papers, crowd.reference, config.crowd_weight
                 )
             )
         if crowd is not None and crowd.appeal is not None and config.appeal_weight > 0:
-            papers, reference, _ = crowd.appeal
-            own = crowd.own_appeal(built.liked_rows)
-            weights = config.appeal_weight * np.array([len(r) > 0 for r in built.liked_rows])
-            crowd_views.append(appeal_view(spread, papers, reference, own, weights))
-        views += crowd_views
-        semantic_part = None
+            # Like the crowd view, appeal is for users with likes only.
+            liked = np.array([len(rows) > 0 for rows in built.liked_rows])
+            own_z = crowd.own_appeal(built.liked_rows)
+            views.append(z_view(spread, crowd.appeal, own_z, config.appeal_weight * liked))
+        crowd_part = semantic_part = None
         if views:
             # One fusion of every extra view: r' = (r + parts) / (1 + owns) (score.py).
             parts = fuse_views(closeness, views)
-            # What the crowd's own view added (its reason; appeal is the same for everyone
-            # and only nudges, so it is no reason).
-            if crowd is not None and config.crowd_weight > 0:
-                crowd_part = parts[len(parts) - len(crowd_views)]
+            # The crowd's own view gives a reason; appeal, the same for everyone, does not.
+            crowd_part = parts[crowd_at] if crowd_at is not None else None
             semantic_part = parts[0] if semantic is not None else None
         followed = setting.pool.followed(chunk)
         closeness += config.followed_author_boost * followed

@@ -133,33 +133,16 @@ def crowd_view(
     return crowd, own_crowd
 
 
-def appeal_view(
-    spread: np.ndarray,
-    papers: np.ndarray,
-    reference: np.ndarray,
-    own: np.ndarray,
-    weight: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(a, a_own): the crowd model's appeal of each paper, standardised on the corpus sample,
-    in units of r: a = weight x spread x z, one weight per user (0 for a user without likes,
-    as for the crowd view). The same z for every reader, so it only reorders papers their
-    own views find about equally close. a_own is the same for the user's typical like
-    (`own`: the mean appeal of their liked papers), floored at 0."""
-    mean, std = reference.mean(), reference.std() + 1e-6
-    unit = (weight * spread).astype(np.float32)
-    part = unit[:, None] * ((papers - mean) / std).astype(np.float32)[None, :]
-    return part, np.maximum(unit * (own - mean) / std, 0.0)
-
-
-def semantic_view(
+def z_view(
     spread: np.ndarray, z: np.ndarray, own_z: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(s, s_own): the semantic view's z-scores (on the corpus sample) in units of r.
+    """(s, s_own): a view given as z-scores on the corpus sample, in units of r.
 
-    s = w x spread x z. Per user, r + s ranks the candidates as the offline study's
-    z(score) + w x z(semantic) did (spread is r's own unit, measured on the corpus sample
-    rather than on the day's candidates), and fused like the crowd view it keeps r = 1 as
-    "your typical like", so the threshold keeps its meaning.
+    The semantic view (z per user and paper) and appeal (z per paper, the same for every
+    user). s = w x spread x z, one weight per user. Per user, r + s ranks the candidates as
+    the offline study's z(score) + w x z(view) did (spread is r's own unit, measured on the
+    corpus sample rather than on the day's candidates), and fused like the crowd view it
+    keeps r = 1 as "your typical like", so the threshold keeps its meaning.
     """
     unit = weights * spread
     part = unit[:, None].astype(np.float32) * z.astype(np.float32)

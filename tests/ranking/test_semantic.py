@@ -13,7 +13,7 @@ from scipy.stats import spearmanr
 from recommender.digest.reasons import readable_reasons
 from recommender.models import Paper, Reason, ScoredPaper
 from recommender.ranking import Candidate, FittedText, LikedText, ProfileInput, Ranker, RankerConfig
-from recommender.ranking.score import fuse_views, semantic_view
+from recommender.ranking.score import fuse_views, z_view
 from recommender.ranking.semantic import (
     library_weights,
     own_closeness,
@@ -82,7 +82,7 @@ def test_fusion_keeps_the_typical_like_at_one_and_grows_with_the_weight() -> Non
     ones = np.ones((2, 1), np.float32)  # a paper at r = 1 with the typical like's semantic z
     previous = -1.0
     for weight in (0.1, 0.5, 2.0, 10.0):
-        part, own = semantic_view(spread, np.hstack([z, own_z[:, None]]), own_z, np.full(2, weight))
+        part, own = z_view(spread, np.hstack([z, own_z[:, None]]), own_z, np.full(2, weight))
         fused = np.hstack([r, ones])
         fuse_views(fused, [(part, own)])
         np.testing.assert_allclose(fused[:, -1], 1.0, rtol=1e-5)
